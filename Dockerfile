@@ -1,0 +1,30 @@
+# Palata proxy: a slim image running `palata-proxy serve`.
+# Build:  docker build -t palata-proxy .
+# Run:    docker run -p 8080:8080 -e PALATA_UPSTREAM_DSN=postgresql://... palata-proxy
+# Nothing is downloaded at run time; the embedded PostgreSQL (demo only) is not installed.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY proxy ./proxy
+RUN pip install . \
+    && useradd --system --no-create-home --shell /usr/sbin/nologin palata
+
+COPY models.conf ./
+COPY policies ./policies
+COPY config/proxy.example.toml /etc/palata/proxy.toml
+
+ENV PALATA_HTTP_HOST=0.0.0.0 \
+    PALATA_POLICIES_DIR=/app/policies
+
+USER palata
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s \
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2)"
+ENTRYPOINT ["palata-proxy"]
+CMD ["serve", "--config", "/etc/palata/proxy.toml"]

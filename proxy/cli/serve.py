@@ -1,0 +1,53 @@
+"""`palata-proxy serve`: the production entry point, in front of an existing PostgreSQL."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+from pathlib import Path
+
+from proxy.cli.common import refuse_unbuilt_pgwire, setup_logging
+from proxy.cli.running import serve_http_until_stopped
+from proxy.config import Settings, load_settings
+from proxy.http.app import create_app
+from proxy.identity.principals import PrincipalDirectory
+from proxy.upstream.dsn import redact_dsn
+from proxy.upstream.pool import open_upstream
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("serve", help="run the proxy in front of a PostgreSQL server")
+    parser.add_argument("--config", type=Path, required=True, help="the TOML settings file")
+    parser.add_argument("--upstream", metavar="DSN", help="PostgreSQL URI (upstream.dsn)")
+    parser.add_argument("--http-port", type=int, metavar="N", help="HTTP door port (http.port)")
+    parser.add_argument("--pg-port", type=int, metavar="N", help="wire door port (pgwire.port)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings(
+        args.config,
+        os.environ,
+        {"upstream.dsn": args.upstream, "http.port": args.http_port, "pgwire.port": args.pg_port},
+    )
+    setup_logging(settings)
+    refuse_unbuilt_pgwire(settings)
+    principals = PrincipalDirectory.from_policies(settings.policies.dir)
+    asyncio.run(_serve(settings, principals))
+    return 0
+
+
+async def _serve(settings: Settings, principals: PrincipalDirectory) -> None:
+    dsn = settings.upstream_dsn
+    async with open_upstream(dsn, settings.upstream) as upstream:
+        app = create_app(settings, upstream, principals)
+        host, port = settings.http.host, settings.http.port
+
+        def ready() -> None:
+            log.info("HTTP door on http://%s:%d, upstream %s", host, port, redact_dsn(dsn))
+
+        await serve_http_until_stopped(app, host, port, ready)

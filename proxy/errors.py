@@ -1,0 +1,55 @@
+"""Project errors: every failure inside the proxy is one of these.
+
+Each error carries the SQLSTATE a PostgreSQL client would see and the HTTP status the HTTP door
+answers with, so both doors turn any failure into the same refusal. Foreign exceptions are
+converted once, at the boundary that meets them. Messages are written for a person who must act
+on them and never contain personal data.
+"""
+
+from __future__ import annotations
+
+
+class ProxyError(Exception):
+    """Base of every error the proxy raises on purpose."""
+
+    sqlstate = "XX000"
+    http_status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(ProxyError):
+    """The configuration is missing, malformed or inconsistent; raised before anything starts."""
+
+    sqlstate = "F0000"  # config_file_error
+
+
+class BadRequest(ProxyError):
+    """The request itself is malformed (not JSON, wrong field types)."""
+
+    sqlstate = "08P01"  # protocol_violation
+    http_status = 400
+
+
+class RequestTooLarge(ProxyError):
+    sqlstate = "54000"  # program_limit_exceeded
+    http_status = 413
+
+
+class AuthenticationFailed(ProxyError):
+    sqlstate = "28000"  # invalid_authorization_specification
+    http_status = 401
+
+
+class AccessDenied(ProxyError):
+    """A policy decision refused the request; the message names the rule."""
+
+    sqlstate = "42501"  # insufficient_privilege
+    http_status = 403
+
+
+class UpstreamUnavailable(ProxyError):
+    sqlstate = "08006"  # connection_failure
+    http_status = 503

@@ -1,0 +1,38 @@
+"""The HTTP door's application factory.
+
+`create_app` wires the handlers to their dependencies through typed app keys; the upstream link
+is passed in, already open, by whoever owns its lifetime (`serve` or the demo), so tests can run
+the same app against any database.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from proxy.config.settings import Settings
+from proxy.http import health, query
+from proxy.http.errors import error_middleware
+from proxy.http.keys import METRICS, PIPELINE, PRINCIPALS, SETTINGS, UPSTREAM
+from proxy.identity.principals import PrincipalDirectory
+from proxy.observability.metrics import Metrics
+from proxy.pipeline import Pipeline
+from proxy.upstream.pool import Upstream
+
+
+def create_app(
+    settings: Settings,
+    upstream: Upstream,
+    principals: PrincipalDirectory,
+    pipeline: Pipeline | None = None,
+) -> web.Application:
+    app = web.Application(
+        middlewares=[error_middleware], client_max_size=settings.http.max_body_bytes
+    )
+    app[SETTINGS] = settings
+    app[UPSTREAM] = upstream
+    app[PRINCIPALS] = principals
+    app[METRICS] = Metrics(instance=settings.proxy.instance)
+    app[PIPELINE] = pipeline or Pipeline()
+    app.add_routes(health.routes)
+    app.add_routes(query.routes)
+    return app

@@ -1,0 +1,17 @@
+"""Typed application keys: what the HTTP handlers may reach, instead of globals."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from proxy.config.settings import Settings
+from proxy.identity.principals import PrincipalDirectory
+from proxy.observability.metrics import Metrics
+from proxy.pipeline import Pipeline
+from proxy.upstream.pool import Upstream
+
+SETTINGS = web.AppKey("settings", Settings)
+UPSTREAM = web.AppKey("upstream", Upstream)
+PRINCIPALS = web.AppKey("principals", PrincipalDirectory)
+METRICS = web.AppKey("metrics", Metrics)
+PIPELINE = web.AppKey("pipeline", Pipeline)

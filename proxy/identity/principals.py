@@ -1,0 +1,108 @@
+"""Who is asking: service principals and the bearer tokens that identify them.
+
+Principals live in `policies/principals.toml`, one table each, with their roles, the purposes they
+may state (clause 4.4), a default purpose and the attributes row filters will use (region,
+assigned cases). Only the SHA-256 of each token is stored: API keys are long random strings, so
+a plain digest is enough and a leaked file gives no usable credential. Lookup is by digest and
+the comparison is constant-time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from proxy.errors import AuthenticationFailed, ConfigError
+
+PRINCIPALS_FILE = "principals.toml"
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    roles: tuple[str, ...]
+    purposes: tuple[str, ...]
+    default_purpose: str | None
+    attributes: Mapping[str, str | int | list[int]] = field(default_factory=dict)
+
+
+class _PrincipalEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    roles: list[str] = Field(min_length=1)
+    purposes: list[str] = Field(default_factory=list)
+    default_purpose: str | None = None
+    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    attributes: dict[str, str | int | list[int]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _default_is_allowed(self) -> _PrincipalEntry:
+        if self.default_purpose is not None and self.default_purpose not in self.purposes:
+            raise ValueError("default_purpose must be one of purposes")
+        return self
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class PrincipalDirectory:
+    """Maps bearer tokens to principals; built once from the policies folder."""
+
+    def __init__(self, entries: Mapping[str, tuple[str, Principal]]) -> None:
+        # digest -> principal; the name-keyed view serves listings (the demo banner).
+        self._by_digest = {digest: p for digest, p in entries.values()}
+        self.principals: Mapping[str, Principal] = MappingProxyType(
+            {name: p for name, (_, p) in entries.items()}
+        )
+
+    @classmethod
+    def from_policies(cls, policies_dir: Path) -> PrincipalDirectory:
+        return cls.from_file(policies_dir / PRINCIPALS_FILE)
+
+    @classmethod
+    def from_file(cls, path: Path) -> PrincipalDirectory:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"principals file {path} does not exist") from None
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"principals file {path} cannot be read: {exc}") from None
+        entries = {name: _parse_entry(path, name, body) for name, body in raw.items()}
+        digests = [digest for digest, _ in entries.values()]
+        if len(set(digests)) != len(digests):
+            raise ConfigError(f"principals file {path}: two principals share one token")
+        return cls(entries)
+
+    def authenticate(self, token: str) -> Principal:
+        digest = token_digest(token)
+        for known, principal in self._by_digest.items():
+            if hmac.compare_digest(known, digest):
+                return principal
+        raise AuthenticationFailed("the bearer token is not valid")
+
+
+def _parse_entry(path: Path, name: str, body: object) -> tuple[str, Principal]:
+    if not isinstance(body, dict):
+        raise ConfigError(f"principals file {path}: '{name}' must be a [table]")
+    try:
+        entry = _PrincipalEntry.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(entry)"
+        raise ConfigError(f"principals file {path}: {name}.{key}: {first['msg']}") from None
+    principal = Principal(
+        name=name,
+        roles=tuple(entry.roles),
+        purposes=tuple(entry.purposes),
+        default_purpose=entry.default_purpose,
+        attributes=MappingProxyType(dict(entry.attributes)),
+    )
+    return entry.token_sha256, principal

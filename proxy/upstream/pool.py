@@ -1,0 +1,65 @@
+"""The upstream link: the proxy's pool of connections to the Palata PostgreSQL database.
+
+`Upstream` is the contract the doors and the pipeline see; `PooledUpstream` implements it on an
+asyncpg pool. Foreign errors (socket, asyncpg) become `UpstreamUnavailable` here, once, so callers
+only ever see project errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+import asyncpg
+
+from proxy.config.settings import UpstreamSection
+from proxy.errors import UpstreamUnavailable
+from proxy.upstream.dsn import redact_dsn
+
+CONNECT_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+class Upstream(Protocol):
+    async def ping(self) -> None:
+        """Return when the database answers a trivial query; raise UpstreamUnavailable if not."""
+
+
+class PooledUpstream:
+    def __init__(self, pool: Any, ready_timeout_s: float) -> None:
+        self._pool = pool
+        self._ready_timeout_s = ready_timeout_s
+
+    async def ping(self) -> None:
+        try:
+            async with asyncio.timeout(self._ready_timeout_s):
+                await self._pool.fetchval("SELECT 1")
+        except CONNECT_ERRORS as exc:
+            raise UpstreamUnavailable(f"upstream database unreachable: {_reason(exc)}") from None
+
+
+@asynccontextmanager
+async def open_upstream(dsn: str, settings: UpstreamSection) -> AsyncIterator[PooledUpstream]:
+    """Open the pool (failing at start, with the reason, if the database cannot be reached)."""
+    try:
+        pool = await asyncpg.create_pool(
+            dsn,
+            min_size=settings.pool_min_size,
+            max_size=settings.pool_max_size,
+            timeout=settings.connect_timeout_s,
+        )
+    except CONNECT_ERRORS as exc:
+        raise UpstreamUnavailable(
+            f"cannot connect to the upstream database {redact_dsn(dsn)}: {_reason(exc)}"
+        ) from None
+    try:
+        yield PooledUpstream(pool, settings.ready_timeout_s)
+    finally:
+        await pool.close()
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, asyncio.TimeoutError):
+        return "timed out"
+    return str(exc) or type(exc).__name__

@@ -1,0 +1,89 @@
+"""Running `palata-proxy` as a real process, as an operator would, and waiting on its HTTP door."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.conftest import REPO
+
+
+def unused_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_cli(args: Sequence[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "proxy", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=_clean_env(),
+    )
+
+
+@contextmanager
+def running_cli(args: Sequence[str], log: Path) -> Iterator[subprocess.Popen[str]]:
+    """Start the command with output to `log`; on exit, Ctrl-C it and wait for it to end."""
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "proxy", *args],
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=_clean_env(),
+        )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def wait_for_http(url: str, process: subprocess.Popen[str], timeout: float) -> float:
+    """Seconds until `url` answered 200; fails if the process exits or time runs out."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process.poll() is not None:
+            raise AssertionError(f"the process exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return time.monotonic() - started
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+def get_json(url: str, token: str | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def _clean_env() -> dict[str, str]:
+    # the proxy refuses unknown PALATA_ variables; tests must not inherit a developer's settings
+    return {k: v for k, v in os.environ.items() if not k.startswith("PALATA_")}

@@ -1,0 +1,105 @@
+"""`palata-proxy serve` as a real process: starts, answers, stops cleanly; refuses bad set-ups."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli.process import get_json, run_cli, running_cli, unused_port, wait_for_http
+from tests.conftest import REPO
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "proxy.toml"
+    path.write_text(
+        f'[proxy]\ninstance = "test-1"\n[policies]\ndir = "{REPO / "policies"}"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_serve_answers_and_stops_on_ctrl_c(fresh_dsn: str, config: Path, tmp_path: Path) -> None:
+    port = unused_port()
+    args = ["serve", "--config", str(config), "--upstream", fresh_dsn, "--http-port", str(port)]
+    with running_cli(args, tmp_path / "serve.log") as process:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", process, timeout=30)
+        status, body = get_json(f"http://127.0.0.1:{port}/readyz")
+        assert status == 200, body
+        status, body = get_json(f"http://127.0.0.1:{port}/healthz")
+        assert json.loads(body)["instance"] == "test-1"
+    assert process.returncode == 0, (tmp_path / "serve.log").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "expected"),
+    [
+        pytest.param(
+            ["serve", "--config", "/nonexistent.toml"], 2, "does not exist", id="missing-config"
+        ),
+        pytest.param(
+            ["serve", "--config", "{config}"], 2, "upstream.dsn is required", id="no-upstream"
+        ),
+        pytest.param(
+            ["serve", "--config", "{config}", "--upstream", "mysql://x"],
+            2,
+            "upstream.dsn (command line)",
+            id="bad-upstream",
+        ),
+        pytest.param(
+            ["serve", "--config", "{config}", "--upstream", "{dead}"],
+            3,
+            "cannot connect to the upstream database",
+            id="dead-upstream",
+        ),
+        pytest.param(
+            ["serve", "--config", "{config}", "--upstream", "{dead}", "--pg-port", "6543"],
+            2,
+            "no PostgreSQL wire-protocol door",
+            id="pgwire",
+        ),
+        pytest.param(
+            ["serve", "--config", "{config}", "--upstream", "{dead}", "--http-port", "0"],
+            2,
+            "http.port (command line)",
+            id="port-zero",
+        ),
+    ],
+)
+def test_serve_refuses_bad_setups(
+    config: Path, args: list[str], status: int, expected: str
+) -> None:
+    dead = f"postgresql://postgres@127.0.0.1:{unused_port()}/postgres"
+    filled = [a.format(config=config, dead=dead) for a in args]
+    result = run_cli(filled)
+    assert result.returncode == status, result.stderr
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_port_in_use_is_a_clear_error(fresh_dsn: str, config: Path, tmp_path: Path) -> None:
+    port = unused_port()
+    args = ["serve", "--config", str(config), "--upstream", fresh_dsn, "--http-port", str(port)]
+    with running_cli(args, tmp_path / "first.log") as first:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", first, timeout=30)
+        second = run_cli(args)
+    assert second.returncode == 2
+    assert f"http.port {port} on 127.0.0.1 is already in use" in second.stderr
+
+
+ENTRY_POINTS = {
+    "module": [sys.executable, "-m", "proxy"],
+    "script": [str(Path(sys.executable).with_name("palata-proxy"))],
+}
+
+
+@pytest.mark.parametrize("command", ENTRY_POINTS.values(), ids=ENTRY_POINTS.keys())
+def test_both_entry_points_list_the_subcommands(command: list[str]) -> None:
+    result = subprocess.run([*command, "--help"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    for sub in ("serve", "demo", "generate"):
+        assert sub in result.stdout
