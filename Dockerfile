@@ -1,7 +1,9 @@
 # Palata proxy: a slim image running `palata-proxy serve`.
 # Build:  docker build -t palata-proxy .
-# Run:    docker run -p 8080:8080 -e PALATA_UPSTREAM_DSN=postgresql://... palata-proxy
-# Nothing is downloaded at run time; the embedded PostgreSQL (demo only) is not installed.
+# Run:    docker run -p 8080:8080 -v "$PWD/policies:/app/policies:ro" \
+#             -e PALATA_UPSTREAM_DSN=postgresql://... palata-proxy
+# Nothing is downloaded at run time. The embedded PostgreSQL and the demo principals (public
+# tokens) stay out of the image.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -17,14 +19,12 @@ RUN pip install . \
 
 COPY models.conf ./
 COPY policies ./policies
-COPY config/proxy.example.toml /etc/palata/proxy.toml
-
-ENV PALATA_HTTP_HOST=0.0.0.0 \
-    PALATA_POLICIES_DIR=/app/policies
+RUN rm -r ./policies/demo
+COPY config/container.toml ./config/container.toml
 
 USER palata
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2)"
 ENTRYPOINT ["palata-proxy"]
-CMD ["serve", "--config", "/etc/palata/proxy.toml"]
+CMD ["serve", "--config", "/app/config/container.toml"]

@@ -14,7 +14,6 @@ import re
 import uuid
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -23,7 +22,6 @@ from proxy.upstream.dsn import with_database
 from proxy.upstream.embedded import embedded_postgres
 
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
-REPO = Path(__file__).resolve().parents[1]
 
 
 @cache
@@ -53,8 +51,9 @@ async def _server_version(dsn: str) -> str:
 
 def pytest_report_header() -> str:
     choice = _requested()
-    where = "an embedded server started by the suite" if choice == "embedded" else choice
-    return f"PostgreSQL for tests: {where}"
+    if choice == "embedded":
+        return "PostgreSQL for tests: an embedded server started by the suite"
+    return f"PostgreSQL for tests: {choice} (server {asyncio.run(_server_version(choice))})"
 
 
 @pytest.fixture(scope="session")
@@ -66,11 +65,6 @@ def admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     with embedded_postgres(tmp_path_factory.mktemp("embedded-pg")) as dsn:
         yield dsn
-
-
-@pytest.fixture(scope="session")
-def server_version(admin_dsn: str) -> str:
-    return asyncio.run(_server_version(admin_dsn))
 
 
 @pytest.fixture(scope="module")

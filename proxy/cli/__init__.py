@@ -1,7 +1,8 @@
 """The `palata-proxy` command (also `python -m proxy`): one subcommand per job.
 
 Every `ProxyError` ends the command with its message on stderr and a non-zero exit status:
-2 for configuration errors, 3 when a database cannot be reached, 1 otherwise.
+2 for configuration errors, 3 when a database cannot be reached, 1 otherwise; an interrupt
+(Ctrl-C, SIGTERM, SIGHUP) before the proxy is up ends it with 130 after cleaning up.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 
 from proxy import __version__
 from proxy.cli import demo, generate, serve
+from proxy.cli.common import interrupt_on_stop_signals
 from proxy.errors import ConfigError, ProxyError, UpstreamUnavailable
 
 
@@ -30,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    interrupt_on_stop_signals()
     try:
         status: int = args.run(args)
     except ConfigError as exc:

@@ -1,8 +1,9 @@
 """`palata-proxy demo`: the embedded default, a whole Palata stack on one machine.
 
-It starts a private PostgreSQL in the data folder, builds the synthetic Palata database there on
-the first run (and reuses it afterwards), puts the proxy in front of it and prints what a newcomer
-needs to try it. Ctrl-C stops the proxy, then the database.
+It starts a private PostgreSQL in the data folder (or uses the server named by `--upstream`),
+builds the synthetic Palata database there on the first run and reuses it afterwards, puts the
+proxy in front of it with the demo principals, and prints what a newcomer needs to try it.
+Ctrl-C stops the proxy, then the database.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import asyncio
 import logging
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncpg
 
@@ -21,11 +25,14 @@ from proxy.cli.common import refuse_unbuilt_pgwire, setup_logging
 from proxy.cli.running import serve_http_until_stopped
 from proxy.config import Settings, load_settings
 from proxy.http.app import create_app
+from proxy.identity.demo import DEMO_PRINCIPALS_FILE
 from proxy.identity.principals import PrincipalDirectory
-from proxy.synth import DatasetReport, build_dataset, existing_dataset
-from proxy.upstream.dsn import with_database
+from proxy.upstream.dsn import redact_dsn, with_database
 from proxy.upstream.embedded import embedded_postgres
 from proxy.upstream.pool import open_upstream
+
+if TYPE_CHECKING:
+    from proxy.synth import DatasetReport
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +46,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--pg-port", type=int, metavar="N", help="wire door port (pgwire.port)")
     parser.add_argument("--data-dir", type=Path, metavar="DIR", help="demo.data_dir")
     parser.add_argument("--debtors", type=int, metavar="N", help="size of a new dataset")
+    parser.add_argument(
+        "--upstream", metavar="DSN", help="use this PostgreSQL database instead of the embedded one"
+    )
     parser.set_defaults(run=run)
 
 
@@ -52,31 +62,44 @@ def run(args: argparse.Namespace) -> int:
             "pgwire.port": args.pg_port,
             "demo.data_dir": args.data_dir,
             "demo.debtors": args.debtors,
+            "upstream.dsn": args.upstream,
         },
     )
     setup_logging(settings)
     refuse_unbuilt_pgwire(settings)
-    principals = PrincipalDirectory.from_policies(settings.policies.dir)
-    print(f"Starting the embedded PostgreSQL in {settings.demo.data_dir / 'pgdata'} ...")
-    with embedded_postgres(settings.demo.data_dir) as admin_dsn:
-        asyncio.run(_demo(settings, principals, admin_dsn, started))
-    print("Stopped the proxy and the embedded PostgreSQL.")
+    principals = PrincipalDirectory.from_policies(settings.policies.dir, DEMO_PRINCIPALS_FILE)
+    with demo_database(settings) as (dsn, where):
+        asyncio.run(_demo(settings, principals, dsn, where, started))
+    own_server = settings.upstream.dsn is None
+    print("Stopped the proxy and the embedded PostgreSQL." if own_server else "Stopped the proxy.")
     return 0
 
 
+@contextmanager
+def demo_database(settings: Settings) -> Iterator[tuple[str, str]]:
+    """The database the demo runs on, and how to name it to a person."""
+    if settings.upstream.dsn is not None:
+        yield settings.upstream.dsn, redact_dsn(settings.upstream.dsn)
+        return
+    pgdata = settings.demo.data_dir / "pgdata"
+    print(f"Starting the embedded PostgreSQL in {pgdata} ...", flush=True)
+    with embedded_postgres(settings.demo.data_dir) as admin_dsn:
+        dsn = asyncio.run(_ensure_database(admin_dsn, settings.demo.database))
+        yield dsn, f"embedded PostgreSQL in {pgdata}, database '{settings.demo.database}'"
+
+
 async def _demo(
-    settings: Settings, principals: PrincipalDirectory, admin_dsn: str, started: float
+    settings: Settings, principals: PrincipalDirectory, dsn: str, where: str, started: float
 ) -> None:
-    dsn = await _ensure_database(admin_dsn, settings.demo.database)
     dataset, reused = await _ensure_dataset(dsn, settings)
     async with open_upstream(dsn, settings.upstream) as upstream:
         app = create_app(settings, upstream, principals)
 
         def ready() -> None:
-            banner = demo_banner(settings, principals, dataset, reused)
-            print(banner + f"\nReady in {time.monotonic() - started:.1f} s.", flush=True)
+            banner = demo_banner(settings, principals, where, dataset, reused)
+            print(f"{banner}\nReady in {time.monotonic() - started:.1f} s.", flush=True)
 
-        await serve_http_until_stopped(app, settings.http.host, settings.http.port, ready)
+        await serve_http_until_stopped(app, settings, ready)
 
 
 async def _ensure_database(admin_dsn: str, name: str) -> str:
@@ -91,14 +114,23 @@ async def _ensure_database(admin_dsn: str, name: str) -> str:
 
 
 async def _ensure_dataset(dsn: str, settings: Settings) -> tuple[DatasetReport, bool]:
+    from proxy.synth import build_dataset, existing_dataset  # the generator is demo-only
+
     found = await existing_dataset(dsn)
     if found is not None:
         return found, True
     print(
         f"Building the synthetic Palata database: {settings.demo.debtors:,} debtors, "
-        f"seed {settings.demo.seed} (done once; later runs reuse it) ..."
+        f"seed {settings.demo.seed} (done once; later runs reuse it) ...",
+        flush=True,
     )
+    # An interrupted build is replaced in the demo's own server, never in a server it was given.
+    own_server = settings.upstream.dsn is None
     report = await build_dataset(
-        dsn, debtors=settings.demo.debtors, seed=settings.demo.seed, progress=True, replace=True
+        dsn,
+        debtors=settings.demo.debtors,
+        seed=settings.demo.seed,
+        progress=True,
+        replace=own_server,
     )
     return report, False

@@ -6,11 +6,14 @@ import argparse
 import asyncio
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from proxy.cli.common import setup_logging
 from proxy.config import load_settings
-from proxy.synth import DatasetReport, build_dataset
 from proxy.upstream.dsn import redact_dsn
+
+if TYPE_CHECKING:
+    from proxy.synth import DatasetReport
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
     )
     setup_logging(settings)
     dsn = settings.upstream_dsn
+    from proxy.synth import build_dataset  # heavy, and needed by this command only
+
     report = asyncio.run(
         build_dataset(
             dsn,

@@ -12,7 +12,8 @@ from proxy.cli.common import refuse_unbuilt_pgwire, setup_logging
 from proxy.cli.running import serve_http_until_stopped
 from proxy.config import Settings, load_settings
 from proxy.http.app import create_app
-from proxy.identity.principals import PrincipalDirectory
+from proxy.identity.demo import refuse_demo_tokens
+from proxy.identity.principals import PRINCIPALS_FILE, PrincipalDirectory
 from proxy.upstream.dsn import redact_dsn
 from proxy.upstream.pool import open_upstream
 
@@ -37,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     setup_logging(settings)
     refuse_unbuilt_pgwire(settings)
     principals = PrincipalDirectory.from_policies(settings.policies.dir)
+    refuse_demo_tokens(principals, settings.policies.dir / PRINCIPALS_FILE)
     asyncio.run(_serve(settings, principals))
     return 0
 
@@ -45,9 +47,9 @@ async def _serve(settings: Settings, principals: PrincipalDirectory) -> None:
     dsn = settings.upstream_dsn
     async with open_upstream(dsn, settings.upstream) as upstream:
         app = create_app(settings, upstream, principals)
-        host, port = settings.http.host, settings.http.port
 
         def ready() -> None:
+            host, port = settings.http.host, settings.http.port
             log.info("HTTP door on http://%s:%d, upstream %s", host, port, redact_dsn(dsn))
 
-        await serve_http_until_stopped(app, host, port, ready)
+        await serve_http_until_stopped(app, settings, ready)

@@ -8,7 +8,7 @@ file are taken relative to the file, so a config works from any working director
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +31,9 @@ def load_settings(
     data: Layer = {}
     sources: dict[str, str] = {}
     if config_file is not None:
-        _merge(data, sources, _read_toml(config_file), f"config file {config_file}")
-    _merge(data, sources, _env_layer(environ or {}), "environment")
-    _merge(data, sources, _flag_layer(flags or {}), "command line")
+        _merge(data, sources, _read_toml(config_file), lambda s, k: f"config file {config_file}")
+    _merge(data, sources, _env_layer(environ or {}), env_variable)
+    _merge(data, sources, _flag_layer(flags or {}), lambda s, k: "command line")
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
@@ -42,6 +42,10 @@ def load_settings(
 
 def env_name(section: str, key: str) -> str:
     return f"{ENV_PREFIX}{section}_{key}".upper()
+
+
+def env_variable(section: str, key: str) -> str:
+    return f"environment variable {env_name(section, key)}"
 
 
 def _section_models() -> dict[str, type[BaseModel]]:
@@ -84,8 +88,9 @@ def _anchor_paths(layer: Layer, base: Path) -> None:
     for dotted in _path_keys():
         section, key = dotted.split(".")
         value = layer.get(section, {}).get(key)
-        if isinstance(value, str) and not Path(value).is_absolute():
-            layer[section][key] = str((base / value).resolve())
+        if isinstance(value, str):
+            path = Path(value).expanduser()
+            layer[section][key] = str(path if path.is_absolute() else (base / path).resolve())
 
 
 def _env_layer(environ: Mapping[str, str]) -> Layer:
@@ -117,14 +122,13 @@ def _flag_layer(flags: Mapping[str, Any]) -> Layer:
     return layer
 
 
-def _merge(data: Layer, sources: dict[str, str], layer: Layer, origin: str) -> None:
+def _merge(
+    data: Layer, sources: dict[str, str], layer: Layer, origin: Callable[[str, str], str]
+) -> None:
     for section, values in layer.items():
         for key, value in values.items():
             data.setdefault(section, {})[key] = value
-            where = origin
-            if origin == "environment":
-                where = f"environment variable {env_name(section, key)}"
-            sources[f"{section}.{key}"] = where
+            sources[f"{section}.{key}"] = origin(section, key)
 
 
 def _describe(exc: ValidationError, sources: Mapping[str, str]) -> str:

@@ -8,21 +8,43 @@ the TOML file, the environment and the command line; nothing else reads the envi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from proxy.errors import ConfigError
 
 Port = Annotated[int, Field(ge=1, le=65535)]
+Host = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.:_-]+$")]
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_as_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic's lax mode reads `port = true` as 1; no setting here is a boolean
+        if isinstance(value, bool):
+            raise ValueError(f"{info.field_name} must not be a boolean")
+        return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _expand_home(cls, value: Any) -> Any:
+        return value.expanduser() if isinstance(value, Path) else value
+
 
 class ProxySection(_Section):
-    instance: str = Field(default="palata-proxy", min_length=1, max_length=64)
+    instance: str = Field(default="palata-proxy", pattern=r"^[A-Za-z0-9._-]{1,64}$")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
@@ -36,8 +58,14 @@ class UpstreamSection(_Section):
     @field_validator("dsn")
     @classmethod
     def _postgres_uri(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("postgresql://", "postgres://")):
+        if value is None:
+            return value
+        if not value.startswith(("postgresql://", "postgres://")):
             raise ValueError("must be a PostgreSQL URI starting with postgresql://")
+        try:
+            _ = urlsplit(value).port  # parses the netloc; a bad port or bracket raises
+        except ValueError:
+            raise ValueError("is not a well-formed URI (check the host and port)") from None
         return value
 
     @model_validator(mode="after")
@@ -48,13 +76,14 @@ class UpstreamSection(_Section):
 
 
 class HttpSection(_Section):
-    host: str = "127.0.0.1"
+    host: Host = "127.0.0.1"
     port: Port = 8080
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
+    shutdown_timeout_s: float = Field(default=5.0, ge=0, le=300)
 
 
 class PgWireSection(_Section):
-    host: str = "127.0.0.1"
+    host: Host = "127.0.0.1"
     port: Port | None = None
 
 
@@ -66,7 +95,7 @@ class DemoSection(_Section):
     data_dir: Path = Path(".palata-demo")
     database: str = Field(default="palata", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     debtors: int = Field(default=10_000, ge=1, le=10_000_000)
-    seed: int = 20261125
+    seed: int = Field(default=20261125, ge=0, le=2**63 - 1)
 
 
 class Settings(_Section):

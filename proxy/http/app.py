@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from proxy.config.settings import Settings
-from proxy.http import health, query
+from proxy.http import monitoring, query
 from proxy.http.errors import error_middleware
 from proxy.http.keys import METRICS, PIPELINE, PRINCIPALS, SETTINGS, UPSTREAM
 from proxy.identity.principals import PrincipalDirectory
@@ -33,6 +33,6 @@ def create_app(
     app[PRINCIPALS] = principals
     app[METRICS] = Metrics(instance=settings.proxy.instance)
     app[PIPELINE] = pipeline or Pipeline()
-    app.add_routes(health.routes)
+    app.add_routes(monitoring.routes)
     app.add_routes(query.routes)
     return app

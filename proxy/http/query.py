@@ -1,12 +1,14 @@
 """The HTTP query door: JSON in, the pipeline's answer out.
 
 It only translates: it authenticates the bearer token, validates the body's shape and builds a
-`QueryRequest`; deciding what the statement may see is the pipeline's job.
+`QueryRequest`; deciding what the statement may see is the pipeline's job. Nothing a client sent
+is repeated in an error message unless it is a plain identifier.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, NoReturn
 
 from aiohttp import web
@@ -18,13 +20,18 @@ from proxy.pipeline import QueryRequest, resolve_purpose
 
 routes = web.RouteTableDef()
 
+BEARER_TOKEN = re.compile(r"[A-Za-z0-9._~+/-]+=*")  # RFC 6750 b64token
+QUERY_FIELDS = ("sql", "params", "purpose")
+
 
 def authenticate(request: web.Request) -> Principal:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise AuthenticationFailed("missing credentials: send 'Authorization: Bearer <token>'")
-    return request.app[PRINCIPALS].authenticate(token.strip())
+    if not BEARER_TOKEN.fullmatch(token):
+        raise AuthenticationFailed("the bearer token is not valid")
+    return request.app[PRINCIPALS].authenticate(token)
 
 
 @routes.get("/v1/whoami")
@@ -45,7 +52,7 @@ async def whoami(request: web.Request) -> web.Response:
 @routes.post("/v1/query")
 async def query(request: web.Request) -> NoReturn:
     principal = authenticate(request)
-    body = await _json_object(request)
+    body = parse_json_object(await _read_body(request))
     sql, params, stated = _query_fields(body)
     purpose = resolve_purpose(principal, stated)
     await request.app[PIPELINE].run(
@@ -53,27 +60,56 @@ async def query(request: web.Request) -> NoReturn:
     )
 
 
-async def _json_object(request: web.Request) -> dict[str, Any]:
+async def _read_body(request: web.Request) -> bytes:
     try:
-        raw = await request.read()
+        return await request.read()
     except web.HTTPRequestEntityTooLarge:
+        limit = request.app[SETTINGS].http.max_body_bytes
         raise RequestTooLarge(
-            "request body larger than http.max_body_bytes "
-            f"({request.app[SETTINGS].http.max_body_bytes} bytes)"
+            f"request body larger than http.max_body_bytes ({limit} bytes)"
         ) from None
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """Strict JSON: no NaN or Infinity, no duplicate keys, bounded nesting and numbers."""
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"the body is not valid JSON: {exc.__class__.__name__}") from None
+        body = json.loads(raw, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadRequest("the body is not valid JSON") from None
+    except (ValueError, RecursionError) as exc:
+        raise BadRequest(f"the body is not acceptable JSON: {_json_problem(exc)}") from None
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object with 'sql', 'params' and 'purpose'")
     return body
 
 
+class _JsonProblem(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise _JsonProblem(f"{name} is not a JSON number")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise _JsonProblem("a key appears twice in one object")
+    return dict(pairs)
+
+
+def _json_problem(exc: Exception) -> str:
+    if isinstance(exc, _JsonProblem):
+        return str(exc)
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return "a number is too long"
+
+
 def _query_fields(body: dict[str, Any]) -> tuple[str, tuple[object, ...], str | None]:
-    unknown = sorted(set(body) - {"sql", "params", "purpose"})
+    unknown = sorted(set(body) - set(QUERY_FIELDS))
     if unknown:
-        raise BadRequest(f"unknown field '{unknown[0]}': expected sql, params, purpose")
+        raise BadRequest(f"unknown field in the body: expected only {', '.join(QUERY_FIELDS)}")
     sql, params, purpose = body.get("sql"), body.get("params", []), body.get("purpose")
     if not isinstance(sql, str) or not sql.strip():
         raise BadRequest("'sql' must be a non-empty string")

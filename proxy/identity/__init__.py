@@ -1,1 +1,1 @@
-"""Identity: who is asking, and for which purpose."""
+"""Identity: who is asking (principals, their tokens, and the demo principals)."""

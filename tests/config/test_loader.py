@@ -8,7 +8,7 @@ import pytest
 
 from proxy.config import load_settings
 from proxy.errors import ConfigError
-from tests.conftest import REPO
+from tests.support import REPO
 
 DSN = "postgresql://proxy@db.internal:5432/palata"
 
@@ -73,6 +73,11 @@ def test_relative_paths_in_file_are_relative_to_the_file(tmp_path: Path) -> None
         ),
         pytest.param('[proxy]\nlog_level = "LOUD"\n', {}, {}, "proxy.log_level", id="log-level"),
         pytest.param("[http]\nport = \n", {}, {}, "is not valid TOML", id="toml-syntax"),
+        pytest.param("[http]\nport = true\n", {}, {}, "port must not be a boolean", id="bool"),
+        pytest.param('[http]\nhost = ""\n', {}, {}, "http.host (config file", id="empty-host"),
+        pytest.param(
+            "", {}, {"upstream.dsn": "postgresql://h:abc/db"}, "not a well-formed", id="dsn-port"
+        ),
         pytest.param("http = 1\n", {}, {}, "'http' must be a [section] table", id="not-table"),
         pytest.param(
             "",
@@ -107,8 +112,8 @@ def test_settings_are_frozen() -> None:
         settings.http.port = 1  # type: ignore[misc]
 
 
-def test_the_example_config_is_valid() -> None:
-    example = REPO / "config" / "proxy.example.toml"
-    settings = load_settings(example, {}, {"upstream.dsn": DSN})
+@pytest.mark.parametrize("name", ["proxy.example.toml", "container.toml"])
+def test_shipped_configs_are_valid(name: str) -> None:
+    settings = load_settings(REPO / "config" / name, {}, {"upstream.dsn": DSN})
     assert settings.policies.dir == (REPO / "policies").resolve()
     assert (settings.policies.dir / "principals.toml").is_file()

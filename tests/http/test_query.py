@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
-from aiohttp.test_utils import TestClient
 
-from tests.http.test_health import client_for, settings_for
+from proxy.pipeline import Pipeline, QueryRequest
+from tests.http.conftest import Client, client_for, settings_for
 
 COLLECTOR = {"Authorization": "Bearer palata-demo-collector"}
 DPO = {"Authorization": "Bearer palata-demo-dpo"}
-
-
-@pytest.fixture
-async def client(fresh_dsn: str) -> AsyncIterator[TestClient[object, object]]:
-    async for c in client_for(settings_for(fresh_dsn)):
-        yield c
+IIN = "850215312345"  # a personal-data look-alike that must never be echoed back
 
 
 async def error_of(response: Any) -> tuple[int, str, str]:
@@ -33,10 +27,12 @@ async def error_of(response: Any) -> tuple[int, str, str]:
         pytest.param({"Authorization": "Basic Y29sbGVjdG9y"}, "missing credentials", id="basic"),
         pytest.param({"Authorization": "Bearer "}, "missing credentials", id="empty"),
         pytest.param({"Authorization": "Bearer wrong"}, "not valid", id="wrong"),
+        pytest.param({"Authorization": "Bearer palata-demo-dpo\u00e9"}, "not valid", id="latin1"),
+        pytest.param({"Authorization": "Bearer a b"}, "not valid", id="space"),
     ],
 )
 async def test_credentials_are_required(
-    client: TestClient[object, object], headers: dict[str, str], expected: str
+    client: Client, headers: dict[str, str], expected: str
 ) -> None:
     for response in (
         await client.get("/v1/whoami", headers=headers),
@@ -45,15 +41,37 @@ async def test_credentials_are_required(
         status, code, message = await error_of(response)
         assert (status, code) == (401, "28000")
         assert expected in message
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-async def test_whoami_names_principal_and_purpose(client: TestClient[object, object]) -> None:
-    response = await client.get("/v1/whoami", headers=COLLECTOR)
-    assert response.status == 200
+async def test_undecodable_token_bytes_are_refused_not_crashed(client: Client) -> None:
+    response = await client.get(
+        "/v1/whoami", headers={"Authorization": b"Bearer \xff\xfe".decode("latin-1")}
+    )
+    assert (await error_of(response))[:2] == (401, "28000")
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "expected"),
+    [
+        pytest.param("", 200, "debt_collection", id="default"),
+        pytest.param("?purpose=debt_collection", 200, "debt_collection", id="stated"),
+        pytest.param("?purpose=marketing", 403, "purpose 'marketing' is not allowed", id="other"),
+    ],
+)
+async def test_whoami_names_principal_and_purpose(
+    client: Client, query: str, status: int, expected: str
+) -> None:
+    response = await client.get(f"/v1/whoami{query}", headers=COLLECTOR)
+    assert response.status == status
     body = await response.json()
-    assert body["principal"] == "collector"
-    assert body["purpose"] == "debt_collection"
-    assert body["attributes"] == {"region": "Алматы"}
+    if status == 200:
+        assert body["principal"] == "collector"
+        assert body["purpose"] == expected
+        assert body["attributes"] == {"region": "Алматы"}
+    else:
+        assert body["error"]["code"] == "42501"
+        assert expected in body["error"]["message"]
 
 
 @pytest.mark.parametrize(
@@ -67,13 +85,31 @@ async def test_whoami_names_principal_and_purpose(client: TestClient[object, obj
         pytest.param(b'{"sql": "SELECT 1", "params": {}}', 400, "08P01", "'params'", id="params"),
         pytest.param(b'{"sql": "SELECT 1", "purpose": 3}', 400, "08P01", "'purpose'", id="purp"),
         pytest.param(
-            b'{"sql": "SELECT 1", "user": "x"}',
-            400,
-            "08P01",
-            "unknown field 'user'",
-            id="unknown-field",
+            b'{"sql": "SELECT 1", "user": "x"}', 400, "08P01", "unknown field", id="unknown-field"
         ),
         pytest.param(b"\xff\xfe", 400, "08P01", "not valid JSON", id="not-utf8"),
+        pytest.param(b'{"sql": "SELECT 1", "params": [NaN]}', 400, "08P01", "NaN is not", id="nan"),
+        pytest.param(
+            b'{"sql": "SELECT 1", "sql": "DELETE FROM debtors"}',
+            400,
+            "08P01",
+            "a key appears twice",
+            id="duplicate-key",
+        ),
+        pytest.param(
+            b'{"sql": "SELECT 1", "params": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+            400,
+            "08P01",
+            "nested too deeply",
+            id="deep",
+        ),
+        pytest.param(
+            b'{"sql": "SELECT 1", "params": [' + b"9" * 5000 + b"]}",
+            400,
+            "08P01",
+            "a number is too long",
+            id="long-number",
+        ),
         pytest.param(
             b'{"sql": "SELECT 1", "purpose": "marketing"}',
             403,
@@ -84,7 +120,7 @@ async def test_whoami_names_principal_and_purpose(client: TestClient[object, obj
     ],
 )
 async def test_malformed_or_refused_requests(
-    client: TestClient[object, object], body: bytes, status: int, code: str, expected: str
+    client: Client, body: bytes, status: int, code: str, expected: str
 ) -> None:
     response = await client.post("/v1/query", headers=COLLECTOR, data=body)
     got_status, got_code, message = await error_of(response)
@@ -92,7 +128,21 @@ async def test_malformed_or_refused_requests(
     assert expected in message
 
 
-async def test_oversized_body_is_refused(client: TestClient[object, object]) -> None:
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"sql": "SELECT 1", "purpose": f"ИИН {IIN} Ахметов"}, id="purpose"),
+        pytest.param({"sql": "SELECT 1", f"iin_{IIN}": 1}, id="field-name"),
+    ],
+)
+async def test_request_content_is_not_echoed(client: Client, body: dict[str, Any]) -> None:
+    response = await client.post("/v1/query", headers=COLLECTOR, json=body)
+    status, _, message = await error_of(response)
+    assert status in (400, 403)
+    assert IIN not in message and "Ахметов" not in message
+
+
+async def test_oversized_body_is_refused(client: Client) -> None:
     sql = "SELECT " + "1 + " * 400_000 + "1"
     response = await client.post("/v1/query", headers=COLLECTOR, data=json.dumps({"sql": sql}))
     status, code, message = await error_of(response)
@@ -100,7 +150,14 @@ async def test_oversized_body_is_refused(client: TestClient[object, object]) -> 
     assert "http.max_body_bytes" in message
 
 
-async def test_statements_are_denied_by_default(client: TestClient[object, object]) -> None:
+async def test_wrong_method_keeps_allow_header(client: Client) -> None:
+    response = await client.get("/v1/query", headers=COLLECTOR)
+    status, code, _ = await error_of(response)
+    assert (status, code) == (405, "08P01")
+    assert response.headers["Allow"] == "POST"
+
+
+async def test_statements_are_denied_by_default(client: Client) -> None:
     # With no statement policy loaded, even the DPO's harmless statement is refused: fail closed.
     response = await client.post("/v1/query", headers=DPO, json={"sql": "SELECT 1"})
     status, code, message = await error_of(response)
@@ -108,3 +165,22 @@ async def test_statements_are_denied_by_default(client: TestClient[object, objec
     assert "denied by default" in message
     metrics = await (await client.get("/metrics")).text()
     assert 'palata_denials_total{sqlstate="42501"} 1.0' in metrics
+
+
+class BrokenPipeline(Pipeline):
+    """A pipeline with a bug: its exception text holds data that must not reach the client."""
+
+    async def run(self, request: QueryRequest) -> NoReturn:
+        raise RuntimeError(f"bug while reading {IIN}")
+
+
+async def test_an_unexpected_error_refuses_without_leaking(
+    fresh_dsn: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with client_for(settings_for(fresh_dsn), BrokenPipeline()) as client:
+        response = await client.post("/v1/query", headers=DPO, json={"sql": "SELECT 1"})
+        status, code, message = await error_of(response)
+    assert (status, code) == (500, "XX000")
+    assert IIN not in message
+    assert "RuntimeError" in caplog.text
+    assert IIN not in caplog.text

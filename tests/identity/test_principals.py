@@ -1,4 +1,5 @@
-"""Principals: tokens stored as digests, and principal files that fail loudly when wrong."""
+"""Principals: tokens stored as digests, principal files that fail loudly when wrong, and demo
+tokens kept out of production."""
 
 from __future__ import annotations
 
@@ -7,46 +8,64 @@ from pathlib import Path
 import pytest
 
 from proxy.errors import AuthenticationFailed, ConfigError
-from proxy.identity.principals import PrincipalDirectory, token_digest
-from tests.conftest import REPO
+from proxy.identity.demo import (
+    DEMO_PRINCIPALS_FILE,
+    DEMO_TOKENS,
+    refuse_demo_tokens,
+    working_demo_tokens,
+)
+from proxy.identity.principals import PRINCIPALS_FILE, PrincipalDirectory, token_digest
+from tests.support import REPO
 
-DEMO = {
-    "palata-demo-collector": "collector",
-    "palata-demo-hr": "hr_officer",
-    "palata-demo-dpo": "dpo",
-    "palata-demo-security": "security_analyst",
-}
+POLICIES = REPO / "policies"
 
 
 @pytest.fixture(scope="module")
-def repo_principals() -> PrincipalDirectory:
-    return PrincipalDirectory.from_policies(REPO / "policies")
+def demo_principals() -> PrincipalDirectory:
+    return PrincipalDirectory.from_policies(POLICIES, DEMO_PRINCIPALS_FILE)
 
 
-@pytest.mark.parametrize(("token", "name"), DEMO.items(), ids=DEMO.values())
+@pytest.mark.parametrize(("name", "token"), DEMO_TOKENS.items(), ids=DEMO_TOKENS.keys())
 def test_demo_tokens_authenticate(
-    repo_principals: PrincipalDirectory, token: str, name: str
+    demo_principals: PrincipalDirectory, name: str, token: str
 ) -> None:
-    assert repo_principals.authenticate(token).name == name
+    assert demo_principals.authenticate(token).name == name
+
+
+def test_every_demo_principal_has_a_working_token(demo_principals: PrincipalDirectory) -> None:
+    assert set(working_demo_tokens(demo_principals)) == set(demo_principals.principals)
 
 
 @pytest.mark.parametrize("token", ["", "palata-demo-collector ", "PALATA-DEMO-DPO", "x" * 500])
-def test_other_tokens_are_refused(repo_principals: PrincipalDirectory, token: str) -> None:
+def test_other_tokens_are_refused(demo_principals: PrincipalDirectory, token: str) -> None:
     with pytest.raises(AuthenticationFailed):
-        repo_principals.authenticate(token)
+        demo_principals.authenticate(token)
 
 
-def test_the_repo_file_holds_no_token_in_clear() -> None:
-    text = (REPO / "policies" / "principals.toml").read_text(encoding="utf-8")
-    for token in DEMO:
-        assert f'"{token}"' not in text
-        assert token_digest(token) in text
+@pytest.mark.parametrize("file", [PRINCIPALS_FILE, DEMO_PRINCIPALS_FILE], ids=["prod", "demo"])
+def test_principal_files_hold_no_token_in_clear(file: str) -> None:
+    text = (POLICIES / file).read_text(encoding="utf-8")
+    for token in DEMO_TOKENS.values():
+        assert token not in text
 
 
-def test_collector_carries_its_region(repo_principals: PrincipalDirectory) -> None:
-    collector = repo_principals.principals["collector"]
+def test_collector_carries_its_region(demo_principals: PrincipalDirectory) -> None:
+    collector = demo_principals.principals["collector"]
     assert collector.attributes["region"] == "Алматы"
     assert collector.default_purpose == "debt_collection"
+
+
+def test_production_file_accepts_no_demo_token() -> None:
+    production = PrincipalDirectory.from_policies(POLICIES)
+    refuse_demo_tokens(production, POLICIES / PRINCIPALS_FILE)
+    for token in DEMO_TOKENS.values():
+        with pytest.raises(AuthenticationFailed):
+            production.authenticate(token)
+
+
+def test_demo_tokens_are_refused_for_production(demo_principals: PrincipalDirectory) -> None:
+    with pytest.raises(ConfigError, match="uses a public demo token"):
+        refuse_demo_tokens(demo_principals, POLICIES / DEMO_PRINCIPALS_FILE)
 
 
 GOOD = f'roles = ["r"]\npurposes = ["p"]\ntoken_sha256 = "{token_digest("t")}"\n'

@@ -33,7 +33,8 @@ def test_allowed_purposes(principal: Principal, stated: str | None, expected: st
         pytest.param(WITH_DEFAULT, "marketing", "purpose 'marketing' is not allowed", id="other"),
         pytest.param(NO_DEFAULT, None, "has no default purpose", id="missing"),
         pytest.param(NO_PURPOSE, "anything", "(allowed: none)", id="no-purposes"),
-        pytest.param(WITH_DEFAULT, "", "purpose '' is not allowed", id="empty"),
+        pytest.param(WITH_DEFAULT, "", "the stated purpose is not allowed", id="empty"),
+        pytest.param(WITH_DEFAULT, "ИИН 850215312345", "the stated purpose is not", id="data"),
     ],
 )
 def test_refused_purposes(principal: Principal, stated: str | None, expected: str) -> None:

@@ -28,13 +28,21 @@ def test_with_database(dsn: str, database: str, expected: str) -> None:
     ("dsn", "expected"),
     [
         ("postgresql://u:s3cret@h/db", "postgresql://u:***@h/db"),
+        ("postgresql://u:p%40ss%3Aw@h:5432/db", "postgresql://u:***@h:5432/db"),
+        ("postgresql://u:a@b@h/db", "postgresql://u:***@h/db"),
+        ("postgresql://u@h/db?password=s3cret", "postgresql://u@h/db?password=***"),
+        (
+            "postgresql://u@h/db?sslmode=require&sslpassword=k&passfile=/p",
+            "postgresql://u@h/db?sslmode=require&sslpassword=***&passfile=***",
+        ),
         ("postgresql://u@h/db", "postgresql://u@h/db"),
         (
             "postgresql://postgres:@/postgres?host=/tmp",
             "postgresql://postgres:@/postgres?host=/tmp",
         ),
     ],
-    ids=["password", "no-password", "empty-password"],
+    ids=["password", "encoded", "at-in-password", "query", "ssl-query", "none", "empty"],
 )
 def test_redact_dsn(dsn: str, expected: str) -> None:
     assert redact_dsn(dsn) == expected
+    assert "s3cret" not in redact_dsn(dsn)

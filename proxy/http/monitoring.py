@@ -1,6 +1,8 @@
-"""Liveness, readiness and metrics: what monitoring polls."""
+"""Liveness, readiness and metrics: what monitoring polls (no credentials needed)."""
 
 from __future__ import annotations
+
+import logging
 
 from aiohttp import web
 
@@ -9,6 +11,7 @@ from proxy.http.errors import error_body
 from proxy.http.keys import METRICS, SETTINGS, UPSTREAM
 from proxy.observability.metrics import CONTENT_TYPE
 
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 
@@ -20,13 +23,19 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
-    """Ready: the upstream database answers within the configured time."""
+    """Ready: the upstream database answers within the configured time.
+
+    The reason for a failure goes to the log, not to the unauthenticated caller: it names
+    internal addresses.
+    """
     metrics = request.app[METRICS]
     try:
         await request.app[UPSTREAM].ping()
     except UpstreamUnavailable as exc:
         metrics.upstream_up.set(0)
-        return web.json_response(error_body(exc.sqlstate, exc.message), status=503)
+        log.warning("readiness check failed: %s", exc.message)
+        body = error_body(exc.sqlstate, "the upstream database is unreachable (see the proxy log)")
+        return web.json_response(body, status=503)
     metrics.upstream_up.set(1)
     return web.json_response({"status": "ready", "upstream": "reachable"})
 
