@@ -1,0 +1,1 @@
+"""Free-text templates: complaints, applications, call notes (package data)."""
