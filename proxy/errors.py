@@ -34,11 +34,15 @@ class BadRequest(ProxyError):
 
 
 class RequestTooLarge(ProxyError):
+    """The request is larger than a configured bound."""
+
     sqlstate = "54000"  # program_limit_exceeded
     http_status = 413
 
 
 class AuthenticationFailed(ProxyError):
+    """No credentials, or credentials that identify no principal."""
+
     sqlstate = "28000"  # invalid_authorization_specification
     http_status = 401
 
@@ -51,5 +55,7 @@ class AccessDenied(ProxyError):
 
 
 class UpstreamUnavailable(ProxyError):
+    """A database (the upstream, or the embedded one) cannot be reached or started."""
+
     sqlstate = "08006"  # connection_failure
     http_status = 503

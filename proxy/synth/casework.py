@@ -10,6 +10,7 @@ from __future__ import annotations
 from random import Random
 
 from proxy.synth import rowfmt as f
+from proxy.synth.fastrandom import weighted_choice
 from proxy.synth.subjects import Debtor
 from proxy.synth.texts import TextContext, application_templates, render, templates
 from proxy.synth.world import World
@@ -62,7 +63,7 @@ def contact_event_row(
         seconds = rng.choice(
             (rng.randrange(7 * 3600, 9 * 3600), rng.randrange(20 * 3600, 23 * 3600))
         )
-    channel = _weighted(rng, _CHANNELS)
+    channel = weighted_choice(rng, _CHANNELS)
     dialled, outcome = _dialled_and_outcome(rng, debtor, channel)
     note = f.NULL
     if rng.random() < 0.7:
@@ -133,12 +134,3 @@ def consent_row(rng: Random, debtor: Debtor, consent_id: int) -> str:
         f"{f.flag(open_debt)}\t{'unfulfilled_obligation' if open_debt else f.NULL}\t"
         f"egov:{rng.getrandbits(48):012x}"
     )
-
-
-def _weighted(rng: Random, choices: tuple[tuple[str, int], ...]) -> str:
-    pick = rng.randrange(sum(w for _, w in choices))
-    for value, weight in choices:
-        if pick < weight:
-            return value
-        pick -= weight
-    return choices[-1][0]

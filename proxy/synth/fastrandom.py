@@ -28,3 +28,13 @@ class FastRandom(random.Random):
 
     def choice(self, seq: SupportsLenAndGetItem[T]) -> T:
         return seq[int(self.random() * len(seq))]
+
+
+def weighted_choice(rng: random.Random, choices: tuple[tuple[str, int], ...]) -> str:
+    """One value of `choices` (value, weight) pairs, drawn with probability weight / total."""
+    pick = rng.randrange(sum(w for _, w in choices))
+    for value, weight in choices:
+        if pick < weight:
+            return value
+        pick -= weight
+    return choices[-1][0]

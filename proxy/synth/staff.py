@@ -14,6 +14,7 @@ from datetime import date
 from random import Random
 
 from proxy.synth import rowfmt as f
+from proxy.synth.fastrandom import weighted_choice
 from proxy.synth.names import FullName, random_name
 from proxy.synth.people import Identity, IdentitySource, id_document, work_email
 from proxy.synth.phones import mobile_number, write_mobile
@@ -77,7 +78,7 @@ def employee_row(rng: Random, employee: Employee) -> tuple[str, int]:
     """One `employees` COPY line, and the hire date's ordinal."""
     name, region, identity = employee.name, employee.region, employee.identity
     if employee.collector:
-        position = _weighted(rng, _COLLECTOR_POSITIONS)
+        position = weighted_choice(rng, _COLLECTOR_POSITIONS)
         department, salary = f"Отдел взыскания ({region.name})", rng.randrange(250, 460) * 1000
     else:
         department, position = _staff_post(rng)
@@ -107,17 +108,8 @@ def employee_consent_row(consent_id: int, employee_id: int, hired: int) -> str:
 
 def _staff_post(rng: Random) -> tuple[str, str]:
     weights = tuple((d, w) for d, _, w in _STAFF)
-    department = _weighted(rng, weights)
+    department = weighted_choice(rng, weights)
     return department, next(p for d, p, _ in _STAFF if d == department)
-
-
-def _weighted(rng: Random, choices: tuple[tuple[str, int], ...]) -> str:
-    pick = rng.randrange(sum(w for _, w in choices))
-    for value, weight in choices:
-        if pick < weight:
-            return value
-        pick -= weight
-    return choices[-1][0]
 
 
 def staff_region(rng: Random) -> Region:
