@@ -29,8 +29,21 @@ MOBILE_PREFIXES = (
 _MOBILE_WEIGHTS = (6, 14, 8, 12, 4, 12, 5, 10, 5, 5, 4, 12, 5)
 _CUMULATIVE = tuple(sum(_MOBILE_WEIGHTS[: i + 1]) for i in range(len(_MOBILE_WEIGHTS)))
 
-MOBILE_STYLES = 9
-LANDLINE_STYLES = 5
+# The written forms seen in real records; a style number picks one.
+_MOBILE_FORMS = (
+    "+7 {a} {b} {c} {d}",
+    "8 ({a}) {b}-{c}-{d}",
+    "8{n}",
+    "+7{n}",
+    "+7 ({a}) {b}-{c}-{d}",
+    "8 {a} {b} {c}{d}",
+    "+7-{a}-{b}-{c}-{d}",
+    "8-{a}-{b}-{c}-{d}",
+    "+7 {a} {b}{c}{d}",
+)
+_LANDLINE_FORMS = ("8 ({area}) {g}", "+7 {area} {s}", "8{n}", "+7 ({area}) {g}", "8 {area} {local}")
+MOBILE_STYLES = len(_MOBILE_FORMS)
+LANDLINE_STYLES = len(_LANDLINE_FORMS)
 
 
 def mobile_number(rng: Random) -> str:
@@ -52,38 +65,15 @@ def landline_number(rng: Random, area_code: str) -> str:
 def write_mobile(national: str, style: int) -> str:
     """A mobile number in written form `style` (0..MOBILE_STYLES-1)."""
     a, b, c, d = national[:3], national[3:6], national[6:8], national[8:]
-    if style == 0:
-        return f"+7 {a} {b} {c} {d}"
-    if style == 1:
-        return f"8 ({a}) {b}-{c}-{d}"
-    if style == 2:
-        return f"8{national}"
-    if style == 3:
-        return f"+7{national}"
-    if style == 4:
-        return f"+7 ({a}) {b}-{c}-{d}"
-    if style == 5:
-        return f"8 {a} {b} {c}{d}"
-    if style == 6:
-        return f"+7-{a}-{b}-{c}-{d}"
-    if style == 7:
-        return f"8-{a}-{b}-{c}-{d}"
-    return f"+7 {a} {b}{c}{d}"
+    return _MOBILE_FORMS[style].format(n=national, a=a, b=b, c=c, d=d)
 
 
 def write_landline(national: str, area_len: int, style: int) -> str:
     """A landline in written form `style` (0..LANDLINE_STYLES-1), area code kept apart."""
     area, local = national[:area_len], national[area_len:]
     grouped = _group_local(local)
-    if style == 0:
-        return f"8 ({area}) {grouped}"
-    if style == 1:
-        return f"+7 {area} {grouped.replace('-', ' ')}"
-    if style == 2:
-        return f"8{national}"
-    if style == 3:
-        return f"+7 ({area}) {grouped}"
-    return f"8 {area} {local}"
+    spaced = grouped.replace("-", " ")
+    return _LANDLINE_FORMS[style].format(n=national, area=area, local=local, g=grouped, s=spaced)
 
 
 def _group_local(local: str) -> str:
