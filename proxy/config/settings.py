@@ -82,6 +82,11 @@ class HttpSection(_Section):
     shutdown_timeout_s: float = Field(default=5.0, ge=0, le=300)
 
 
+class QuerySection(_Section):
+    statement_timeout_s: float = Field(default=30.0, gt=0, le=3600)
+    max_rows: int = Field(default=10_000, ge=1, le=1_000_000)
+
+
 class PgWireSection(_Section):
     host: Host = "127.0.0.1"
     port: Port | None = None
@@ -102,6 +107,7 @@ class Settings(_Section):
     proxy: ProxySection = ProxySection()
     upstream: UpstreamSection = UpstreamSection()
     http: HttpSection = HttpSection()
+    query: QuerySection = QuerySection()
     pgwire: PgWireSection = PgWireSection()
     policies: PoliciesSection = PoliciesSection()
     demo: DemoSection = DemoSection()

@@ -8,6 +8,7 @@ only ever see project errors.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
@@ -48,6 +49,7 @@ async def open_upstream(dsn: str, settings: UpstreamSection) -> AsyncIterator[Po
             min_size=settings.pool_min_size,
             max_size=settings.pool_max_size,
             timeout=settings.connect_timeout_s,
+            init=configure_connection,
         )
     except CONNECT_ERRORS as exc:
         raise UpstreamUnavailable(
@@ -57,6 +59,22 @@ async def open_upstream(dsn: str, settings: UpstreamSection) -> AsyncIterator[Po
         yield PooledUpstream(pool, settings.ready_timeout_s)
     finally:
         await pool.close()
+
+
+async def configure_connection(conn: Any) -> None:
+    """Decode types whose Python form would lose information: intervals stay PostgreSQL text
+    (a timedelta has no months), JSON becomes the value it holds."""
+    await conn.set_type_codec(
+        "interval", schema="pg_catalog", encoder=str, decoder=str, format="text"
+    )
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            name, schema="pg_catalog", encoder=_json_text, decoder=json.loads, format="text"
+        )
+
+
+def _json_text(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _reason(exc: BaseException) -> str:
