@@ -8,20 +8,20 @@ so no two subjects ever receive the same number.
 
 from __future__ import annotations
 
-_WEIGHTS_FIRST = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
-_WEIGHTS_SECOND = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
+from proxy.kz.checksums import check_digit, iban_check_digits
+
+__all__ = [
+    "check_digit",
+    "iban_check_digits",
+    "issued_number",
+    "make_bin",
+    "make_iin",
+    "make_kz_iban",
+    "with_check_digit",
+]
 
 # Digit 7 of an IIN: century and sex (1/2 = 1800s, 3/4 = 1900s, 5/6 = 2000s; odd = male).
 _CENTURY_BASE = {1800: 1, 1900: 3, 2000: 5}
-
-
-def check_digit(body: str) -> int | None:
-    """The 12th digit for an 11-digit IIN/BIN body, or None if the body is never issued."""
-    digits = [ord(c) - 48 for c in body]
-    remainder = sum(d * w for d, w in zip(digits, _WEIGHTS_FIRST, strict=True)) % 11
-    if remainder == 10:
-        remainder = sum(d * w for d, w in zip(digits, _WEIGHTS_SECOND, strict=True)) % 11
-    return None if remainder == 10 else remainder
 
 
 def with_check_digit(body: str) -> str | None:
@@ -63,16 +63,6 @@ def make_bin(year: int, month: int, kind: int, division: int, serial: int) -> st
         raise ValueError("BIN kind, division or serial out of range")
     prefix = f"{year % 100:02d}{month:02d}{kind}{division}{serial // 5:04d}"
     return issued_number(prefix, serial % 5)
-
-
-# IBAN letters become numbers: A = 10 ... Z = 35.
-_LETTER_VALUES = str.maketrans({chr(65 + i): str(10 + i) for i in range(26)})
-
-
-def iban_check_digits(country: str, bban: str) -> str:
-    """ISO 7064 MOD 97-10 check digits for an IBAN (ISO 13616)."""
-    numeric = (bban + country + "00").translate(_LETTER_VALUES)
-    return f"{98 - int(numeric) % 97:02d}"
 
 
 def make_kz_iban(bank_code: str, account: str) -> str:

@@ -1,0 +1,1 @@
+"""Kazakhstan's identifier rules (IIN, BIN, KZ IBAN), shared by detection and the generator."""
