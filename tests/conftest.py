@@ -13,6 +13,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 import asyncpg
@@ -67,16 +68,23 @@ def admin_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield dsn
 
 
-@pytest.fixture(scope="module")
-def fresh_dsn(admin_dsn: str, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A new, empty database for this test module; dropped when the module is done."""
-    module = re.sub(r"[^a-z0-9]+", "_", request.module.__name__.lower())[-30:]
-    name = f"t_{module}_{uuid.uuid4().hex[:8]}"
+@contextmanager
+def new_database(admin_dsn: str, tag: str) -> Iterator[str]:
+    """A new, empty database named after `tag`; dropped (even if in use) at the end."""
+    tag = re.sub(r"[^a-z0-9]+", "_", tag.lower())[-30:]
+    name = f"t_{tag}_{uuid.uuid4().hex[:8]}"
     asyncio.run(_admin(admin_dsn, f'CREATE DATABASE "{name}"'))
     try:
         yield with_database(admin_dsn, name)
     finally:
         asyncio.run(_admin(admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="module")
+def fresh_dsn(admin_dsn: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A new, empty database for this test module; dropped when the module is done."""
+    with new_database(admin_dsn, request.module.__name__) as dsn:
+        yield dsn
 
 
 async def _admin(dsn: str, statement: str) -> None:

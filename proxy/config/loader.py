@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -62,7 +62,7 @@ def _path_keys() -> set[str]:
         f"{section}.{key}"
         for section, model in _section_models().items()
         for key, field in model.model_fields.items()
-        if field.annotation is Path
+        if field.annotation is Path or Path in get_args(field.annotation)
     }
 
 

@@ -94,6 +94,11 @@ class PgWireSection(_Section):
 
 class PoliciesSection(_Section):
     dir: Path = Path("policies")
+    model: Path | None = None  # the Casbin model; by default models.conf beside the policies
+
+    @property
+    def model_path(self) -> Path:
+        return self.model if self.model is not None else self.dir.parent / "models.conf"
 
 
 class DemoSection(_Section):

@@ -117,3 +117,9 @@ def test_shipped_configs_are_valid(name: str) -> None:
     settings = load_settings(REPO / "config" / name, {}, {"upstream.dsn": DSN})
     assert settings.policies.dir == (REPO / "policies").resolve()
     assert (settings.policies.dir / "principals.toml").is_file()
+
+
+def test_model_defaults_beside_the_policies_and_anchors_to_the_file(tmp_path: Path) -> None:
+    assert load_settings().policies.model_path == Path("models.conf")
+    path = write(tmp_path, '[policies]\ndir = "p"\nmodel = "conf/model.conf"\n')
+    assert load_settings(path).policies.model_path == (tmp_path / "conf" / "model.conf").resolve()
