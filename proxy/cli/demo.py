@@ -27,6 +27,7 @@ from proxy.config import Settings, load_settings
 from proxy.http.app import create_app
 from proxy.identity.demo import DEMO_PRINCIPALS_FILE
 from proxy.identity.principals import PrincipalDirectory
+from proxy.pipeline import Pipeline
 from proxy.upstream.dsn import redact_dsn, with_database
 from proxy.upstream.embedded import embedded_postgres
 from proxy.upstream.pool import open_upstream
@@ -93,7 +94,8 @@ async def _demo(
 ) -> None:
     dataset, reused = await _ensure_dataset(dsn, settings)
     async with open_upstream(dsn, settings.upstream) as upstream:
-        app = create_app(settings, upstream, principals)
+        pipeline = await Pipeline.build(settings, upstream)
+        app = create_app(settings, upstream, principals, pipeline)
 
         def ready() -> None:
             banner = demo_banner(settings, principals, where, dataset, reused)

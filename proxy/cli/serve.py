@@ -14,6 +14,7 @@ from proxy.config import Settings, load_settings
 from proxy.http.app import create_app
 from proxy.identity.demo import refuse_demo_tokens
 from proxy.identity.principals import PRINCIPALS_FILE, PrincipalDirectory
+from proxy.pipeline import Pipeline
 from proxy.upstream.dsn import redact_dsn
 from proxy.upstream.pool import open_upstream
 
@@ -46,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
 async def _serve(settings: Settings, principals: PrincipalDirectory) -> None:
     dsn = settings.upstream_dsn
     async with open_upstream(dsn, settings.upstream) as upstream:
-        app = create_app(settings, upstream, principals)
+        pipeline = await Pipeline.build(settings, upstream)
+        app = create_app(settings, upstream, principals, pipeline)
 
         def ready() -> None:
             host, port = settings.http.host, settings.http.port

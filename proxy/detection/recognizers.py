@@ -1,8 +1,9 @@
 """Presidio recognizers for Kazakhstan's personal data in free text.
 
 This set is what redaction needs first: IINs/BINs (12 digits with a valid check digit, so
-contract numbers that fail it are left alone), phone numbers as Kazakhs write them, and e-mail
-addresses. Names, IBANs, cards and documents come with the detection issue.
+contract numbers that fail it are left alone), phone numbers as Kazakhs write them, e-mail
+addresses and person names (natasha, see `names`). IBANs, cards and documents come with the
+detection issue.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import ClassVar
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer
 from presidio_analyzer.predefined_recognizers import EmailRecognizer, PhoneRecognizer
 
+from proxy.detection.names import NatashaPersonRecognizer
 from proxy.kz.checksums import has_valid_check_digit
 
 LANGUAGES = ("ru", "kk", "en")
@@ -48,6 +50,7 @@ def kz_recognizers(language: str) -> list[EntityRecognizer]:
     return [
         KzIinRecognizer(language),
         OfflineEmailRecognizer(supported_language=language),
+        NatashaPersonRecognizer(language),
         PhoneRecognizer(
             supported_language=language,
             supported_regions=("KZ",),

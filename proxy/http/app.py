@@ -23,7 +23,7 @@ def create_app(
     settings: Settings,
     upstream: Upstream,
     principals: PrincipalDirectory,
-    pipeline: Pipeline | None = None,
+    pipeline: Pipeline,
 ) -> web.Application:
     app = web.Application(
         middlewares=[error_middleware], client_max_size=settings.http.max_body_bytes
@@ -32,7 +32,7 @@ def create_app(
     app[UPSTREAM] = upstream
     app[PRINCIPALS] = principals
     app[METRICS] = Metrics(instance=settings.proxy.instance)
-    app[PIPELINE] = pipeline or Pipeline()
+    app[PIPELINE] = pipeline
     app.add_routes(monitoring.routes)
     app.add_routes(query.routes)
     return app

@@ -40,9 +40,7 @@ def json_value(value: Any) -> Any:
     return str(value)  # network addresses, ranges, geometric types: their text form
 
 
-def result_body(
-    result: ResultSet, masked: Sequence[bool], audit_id: str | None
-) -> dict[str, Any]:
+def result_body(result: ResultSet, masked: Sequence[bool], audit_id: str | None) -> dict[str, Any]:
     """The HTTP door's success body; `masked[i]` says whether output column i carries masked
     data (columns may share a name, so this goes by position)."""
     if len(masked) != len(result.columns):

@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 from aiohttp import web
 
 from proxy.errors import AuthenticationFailed, BadRequest, RequestTooLarge
+from proxy.http.encode import result_body
 from proxy.http.keys import PIPELINE, PRINCIPALS, SETTINGS
 from proxy.identity.principals import Principal
 from proxy.pipeline import QueryRequest, resolve_purpose
@@ -50,14 +51,15 @@ async def whoami(request: web.Request) -> web.Response:
 
 
 @routes.post("/v1/query")
-async def query(request: web.Request) -> NoReturn:
+async def query(request: web.Request) -> web.Response:
     principal = authenticate(request)
     body = parse_json_object(await _read_body(request))
     sql, params, stated = _query_fields(body)
     purpose = resolve_purpose(principal, stated)
-    await request.app[PIPELINE].run(
+    outcome = await request.app[PIPELINE].run(
         QueryRequest(principal, purpose, sql, params, "http", request.remote)
     )
+    return web.json_response(result_body(outcome.result, outcome.masked, audit_id=None))
 
 
 async def _read_body(request: web.Request) -> bytes:

@@ -1,21 +1,137 @@
-"""The pipeline object the doors hand every statement to.
+"""The pipeline every statement passes through, whichever door it came in by.
 
-identify -> analyse -> decide -> rewrite -> execute -> redact -> audit -> detect. This version
-holds the first step (identity and purpose, done before `run`); the statement policy engine is
-not part of it yet, so `run` refuses every statement: the proxy denies what it cannot decide.
+identify (the door, with `resolve_purpose`) -> analyse -> decide and rewrite -> execute ->
+redact. Analysis and planning are pure and cached per statement text, principal, purpose and
+the policy and catalogue versions, so a repeated statement costs a dictionary lookup. Only the
+rewritten statement reaches the database. Audit and detection join in later issues.
 """
 
 from __future__ import annotations
 
-from typing import NoReturn
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass, replace
 
-from proxy.errors import AccessDenied
+from proxy.config import Settings
+from proxy.detection.redact import Redactor
+from proxy.errors import AccessDenied, ProxyError
+from proxy.pipeline.catalog import CatalogHolder
+from proxy.pipeline.plan import StatementPlan, plan_statement
 from proxy.pipeline.request import QueryRequest
+from proxy.policy import PolicyEngine
+from proxy.sql import UndefinedRelation, analyze_sql
+from proxy.upstream.execute import ExecutionLimits, run_statement
+from proxy.upstream.pool import Upstream
+from proxy.upstream.results import ResultSet
+
+PLAN_CACHE_SIZE = 4096
+
+
+class PipelineError(ProxyError):
+    """The pipeline's own invariant broke; the request is refused rather than served."""
+
+
+@dataclass(frozen=True)
+class QueryOutcome:
+    result: ResultSet
+    masked: tuple[bool, ...]
 
 
 class Pipeline:
-    async def run(self, request: QueryRequest) -> NoReturn:
-        raise AccessDenied(
-            "statement refused: no statement policy is loaded in this proxy version, "
-            "and statements that cannot be decided are denied by default"
+    def __init__(
+        self,
+        engine: PolicyEngine,
+        catalog: CatalogHolder,
+        upstream: Upstream,
+        redactor: Redactor,
+        limits: ExecutionLimits,
+    ) -> None:
+        self._engine = engine
+        self._catalog = catalog
+        self._upstream = upstream
+        self._redactor = redactor
+        self._limits = limits
+        self._plans: OrderedDict[Hashable, StatementPlan] = OrderedDict()
+
+    @classmethod
+    async def build(cls, settings: Settings, upstream: Upstream) -> Pipeline:
+        """Load the policy and the catalogue snapshot; fails at start if either is wrong."""
+        engine = PolicyEngine.load(settings.policies.dir, settings.policies.model_path)
+        catalog = await CatalogHolder.load(upstream)
+        limits = ExecutionLimits(settings.query.statement_timeout_s, settings.query.max_rows)
+        return cls(engine, catalog, upstream, Redactor(), limits)
+
+    async def run(self, request: QueryRequest) -> QueryOutcome:
+        plan = await self._plan(request)
+        async with self._upstream.connection() as conn:
+            result = await run_statement(
+                conn,
+                plan.sql,
+                request.params,
+                self._limits,
+                is_query=plan.is_query,
+                scrub_errors=plan.scrub_errors,
+            )
+        if len(result.columns) != len(plan.masked_outputs):
+            raise PipelineError("the result's columns differ from the analysed statement's")
+        return QueryOutcome(await self._redact(result, plan), plan.masked_outputs)
+
+    async def _plan(self, request: QueryRequest) -> StatementPlan:
+        try:
+            return self._cached_plan(request)
+        except UndefinedRelation:
+            if not await self._catalog.refresh():
+                raise
+            return self._cached_plan(request)
+
+    def _cached_plan(self, request: QueryRequest) -> StatementPlan:
+        principal = request.principal
+        key = (
+            request.sql,
+            principal.roles,
+            request.purpose,
+            _hashable(principal.attributes),
+            self._engine.version,
+            self._catalog.snapshot.version,
         )
+        plan = self._plans.get(key)
+        if plan is not None:
+            self._plans.move_to_end(key)
+            return plan
+        plan = self._make_plan(request)
+        self._plans[key] = plan
+        if len(self._plans) > PLAN_CACHE_SIZE:
+            self._plans.popitem(last=False)
+        return plan
+
+    def _make_plan(self, request: QueryRequest) -> StatementPlan:
+        snapshot = self._catalog.snapshot
+        statements = analyze_sql(request.sql, snapshot)
+        if len(statements) != 1:
+            raise AccessDenied(
+                f"the request holds {len(statements)} statements: send exactly one per request"
+            )
+        parsed, analysis = statements[0]
+        return plan_statement(
+            parsed, analysis, snapshot, self._engine, request.principal, request.purpose
+        )
+
+    async def _redact(self, result: ResultSet, plan: StatementPlan) -> ResultSet:
+        columns = [i for i, flag in enumerate(plan.redacted_outputs) if flag]
+        if not columns or not result.rows:
+            return result
+        rows = [list(row) for row in result.rows]
+        for i in columns:
+            values = [_text_or_none(row[i]) for row in rows]
+            for row, redacted in zip(rows, await self._redactor.redact_all(values), strict=True):
+                row[i] = redacted
+        return replace(result, rows=[tuple(row) for row in rows])
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _hashable(attributes: object) -> Hashable:
+    items = getattr(attributes, "items", lambda: ())()
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in items))

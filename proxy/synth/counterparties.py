@@ -1,7 +1,6 @@
 """Counterparties (regulation clause 3.1.2): banks, MFOs and collection agencies, their contact
 persons, and their consent by contract, which cannot be withdrawn while the contract runs.
 """
-# ruff: noqa: RUF001  (Cyrillic letters here are Kazakh/Russian text, not look-alikes)
 
 from __future__ import annotations
 

@@ -5,7 +5,6 @@ Russian: genitive, dative, instrumental and accusative of surnames, given names 
 dative and accusative suffixes chosen by vowel harmony and the final sound (Нұрланның, Айгерімге,
 Серікұлына). Good enough for realistic text; not a full morphology.
 """
-# ruff: noqa: RUF001  (Cyrillic letters here are Kazakh/Russian text, not look-alikes)
 
 from __future__ import annotations
 

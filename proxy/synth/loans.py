@@ -4,7 +4,6 @@ Contract numbers are mostly 12 digits that start with the contract date, like an
 last digit fails the IIN check: a realistic trap for personal-data detection, which must not
 take them for IINs. Amounts are integers in tiyn until they are written.
 """
-# ruff: noqa: RUF001  (Cyrillic letters here are Kazakh/Russian text, not look-alikes)
 
 from __future__ import annotations
 

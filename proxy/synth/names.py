@@ -4,7 +4,6 @@ Kazakhs appear with Kazakh letters (Нұрлан Серікұлы Жұмабае
 bank documents use (Нурлан Серикович Жумабаев); patronymics are Russian-style (-ович/-овна) or
 Kazakh (-ұлы/-қызы); women take the feminine surname (Жумабаева). Rules: kz_domain.md §2.
 """
-# ruff: noqa: RUF001, RUF002  (Cyrillic letters here are Kazakh/Russian text, not look-alikes)
 
 from __future__ import annotations
 

@@ -4,7 +4,6 @@ Like IINs, BINs come from a seeded permutation of organisation indexes, so they 
 the BIN's structure (registration YYMM, entity kind 4/5/6, division 0-4) follows kz_domain.md §1.2.
 Bank names and IBAN bank codes are the real ones; every other organisation name is made up.
 """
-# ruff: noqa: RUF001, RUF002  (Cyrillic letters here are Kazakh/Russian text, not look-alikes)
 
 from __future__ import annotations
 

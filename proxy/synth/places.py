@@ -4,7 +4,6 @@ Debtors are spread over the 20 regions by population; each region's cities carry
 area code and old 6-digit postcodes. Addresses follow the Russian and Kazakh ways of writing
 them (ул. Абая, д. 45, кв. 12 / Абай даңғылы, 45 үй, 12 пәтер; kz_domain.md §1.10-1.11).
 """
-# ruff: noqa: RUF001  (Cyrillic letters here are Kazakh/Russian text, not look-alikes)
 
 from __future__ import annotations
 

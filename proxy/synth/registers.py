@@ -2,7 +2,6 @@
 enforcement proceedings (aisoip.adilet.gov.kz), court cases (office.sud.kz) and tax arrears of
 companies the debtor heads (kgd.gov.kz). Fields follow kz_domain.md §4.
 """
-# ruff: noqa: RUF001  (Cyrillic letters here are Kazakh/Russian text, not look-alikes)
 
 from __future__ import annotations
 

@@ -5,7 +5,6 @@ their own region; head-office staff (HR, complaints, lawyers, the data protectio
 mostly in Almaty and Astana. Employees' IINs come from their own range of person indexes,
 skipping people too young or too old to be employed.
 """
-# ruff: noqa: RUF001  (Cyrillic letters here are Kazakh/Russian text, not look-alikes)
 
 from __future__ import annotations
 

@@ -2,7 +2,6 @@
 
 Passport-style transliteration (kz_domain.md §2.3): Жұмабаев → zhumabaev, Әсел → asel.
 """
-# ruff: noqa: RUF001  (Cyrillic letters here are Kazakh/Russian text, not look-alikes)
 
 from __future__ import annotations
 

@@ -4,7 +4,6 @@ Built once per dataset in the loading process (it is small: a few thousand emplo
 tens of thousands of employers at a million debtors). `build_world` returns the COPY lines of
 the world tables and a compact, picklable `World` that chunk generators receive.
 """
-# ruff: noqa: RUF003  (Cyrillic letters here are Kazakh/Russian text, not look-alikes)
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
 import asyncpg
@@ -19,6 +19,10 @@ from proxy.config.settings import UpstreamSection
 from proxy.errors import UpstreamUnavailable
 from proxy.upstream.dsn import redact_dsn
 
+# Names resolve in the database as the analysis resolved them (pg_catalog first, then public),
+# and string literals mean what the parser saw (a backslash is not an escape).
+PINNED_SETTINGS = {"search_path": "pg_catalog, public", "standard_conforming_strings": "on"}
+
 CONNECT_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
@@ -26,11 +30,25 @@ class Upstream(Protocol):
     async def ping(self) -> None:
         """Return when the database answers a trivial query; raise UpstreamUnavailable if not."""
 
+    def connection(self) -> AbstractAsyncContextManager[Any]:
+        """A pooled connection, held for the block."""
+
 
 class PooledUpstream:
     def __init__(self, pool: Any, ready_timeout_s: float) -> None:
         self._pool = pool
         self._ready_timeout_s = ready_timeout_s
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        try:
+            connection = await self._pool.acquire()
+        except CONNECT_ERRORS as exc:
+            raise UpstreamUnavailable(f"upstream database unreachable: {_reason(exc)}") from None
+        try:
+            yield connection
+        finally:
+            await self._pool.release(connection)
 
     async def ping(self) -> None:
         try:
@@ -50,6 +68,7 @@ async def open_upstream(dsn: str, settings: UpstreamSection) -> AsyncIterator[Po
             max_size=settings.pool_max_size,
             timeout=settings.connect_timeout_s,
             init=configure_connection,
+            server_settings=PINNED_SETTINGS,
         )
     except CONNECT_ERRORS as exc:
         raise UpstreamUnavailable(

@@ -66,3 +66,28 @@ def test_no_network_is_touched(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", refuse)
     fresh = Redactor()
     assert "<EMAIL_ADDRESS>" in fresh.redact("mail: a.b@example.kz")
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        pytest.param(
+            "Жұмыс берушісі туралы ақпарат: Новикова Мария Сергеевна, тел.",
+            ["Новикова", "Мария"],
+            id="russian-name-in-kazakh-text",
+        ),
+        pytest.param(
+            "Получатель: Өтеғұлова Әйгерім Қайратқызы, г. Шымкент",
+            ["Өтеғұлова", "Әйгерім"],
+            id="kazakh-letters",
+        ),
+        pytest.param(
+            "Звонил Сергей Петров, просил перезвонить", ["Сергей", "Петров"], id="russian"
+        ),
+    ],
+)
+def test_person_names_are_replaced(redactor: Redactor, text: str, names: list[str]) -> None:
+    redacted = redactor.redact(text)
+    assert "<PERSON>" in redacted
+    for name in names:
+        assert name not in redacted

@@ -19,16 +19,24 @@ Client = TestClient[object, object]
 
 
 def settings_for(dsn: str, **upstream: object) -> Settings:
-    flags = {"upstream.dsn": dsn, **{f"upstream.{k}": v for k, v in upstream.items()}}
+    flags = {
+        "upstream.dsn": dsn,
+        "policies.dir": REPO / "policies",
+        **{f"upstream.{k}": v for k, v in upstream.items()},
+    }
     return load_settings(None, {}, flags)
 
 
 @asynccontextmanager
-async def client_for(settings: Settings, pipeline: Pipeline | None = None) -> AsyncIterator[Client]:
+async def client_for(
+    settings: Settings, pipeline_class: type[Pipeline] = Pipeline
+) -> AsyncIterator[Client]:
+    """The demo policy and principals in front of the database `settings` name."""
     from proxy.upstream.pool import open_upstream
 
     principals = PrincipalDirectory.from_policies(REPO / "policies", DEMO_PRINCIPALS_FILE)
     async with open_upstream(settings.upstream_dsn, settings.upstream) as upstream:
+        pipeline = await pipeline_class.build(settings, upstream)
         app = create_app(settings, upstream, principals, pipeline)
         async with TestClient(TestServer(app)) as client:
             yield client
@@ -41,8 +49,19 @@ async def client(fresh_dsn: str) -> AsyncIterator[Client]:
 
 
 @pytest.fixture
-async def client_without_database() -> AsyncIterator[Client]:
-    # min size 0: the pool opens without connecting, as if the database went away after start
-    dead = f"postgresql://postgres@127.0.0.1:{unused_port()}/postgres"
-    async with client_for(settings_for(dead, pool_min_size=0)) as c:
-        yield c
+async def client_without_database(fresh_dsn: str) -> AsyncIterator[Client]:
+    """An app whose upstream stopped answering after start (the pipeline was built before)."""
+    from proxy.upstream.pool import open_upstream
+
+    live, dead = (
+        settings_for(fresh_dsn),
+        settings_for(f"postgresql://postgres@127.0.0.1:{unused_port()}/postgres", pool_min_size=0),
+    )
+    principals = PrincipalDirectory.from_policies(REPO / "policies", DEMO_PRINCIPALS_FILE)
+    async with (
+        open_upstream(live.upstream_dsn, live.upstream) as working,
+        open_upstream(dead.upstream_dsn, dead.upstream) as gone,
+    ):
+        pipeline = await Pipeline.build(live, working)
+        async with TestClient(TestServer(create_app(dead, gone, principals, pipeline))) as c:
+            yield c

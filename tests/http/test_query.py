@@ -157,14 +157,41 @@ async def test_wrong_method_keeps_allow_header(client: Client) -> None:
     assert response.headers["Allow"] == "POST"
 
 
-async def test_statements_are_denied_by_default(client: Client) -> None:
-    # With no statement policy loaded, even the DPO's harmless statement is refused: fail closed.
-    response = await client.post("/v1/query", headers=DPO, json={"sql": "SELECT 1"})
-    status, code, message = await error_of(response)
-    assert (status, code) == (403, "42501")
-    assert "denied by default" in message
+async def test_a_statement_touching_no_table_is_answered(client: Client) -> None:
+    response = await client.post(
+        "/v1/query",
+        headers=DPO,
+        json={"sql": "SELECT $1::int + 1 AS n, 'Алматы' AS r", "params": [41]},
+    )
+    assert response.status == 200, await response.text()
+    body = await response.json()
+    assert body["columns"] == [
+        {"name": "n", "type": "int4", "masked": False},
+        {"name": "r", "type": "text", "masked": False},
+    ]
+    assert body["rows"] == [[42, "Алматы"]]
+    assert body["row_count"] == 1
+
+
+@pytest.mark.parametrize(
+    ("sql", "status", "code", "expected"),
+    [
+        pytest.param("SELECT * FROM no_such_table", 400, "42P01", "no_such_table", id="unknown"),
+        pytest.param("SELEC 1", 400, "42601", "syntax error", id="syntax"),
+        pytest.param("SELECT 1; SELECT 2", 403, "42501", "exactly one", id="two-statements"),
+        pytest.param("DROP TABLE x", 403, "42501", "", id="ddl"),
+        pytest.param("SELECT * FROM pg_catalog.pg_stats", 403, "42501", "", id="catalog"),
+    ],
+)
+async def test_statements_the_proxy_refuses(
+    client: Client, sql: str, status: int, code: str, expected: str
+) -> None:
+    response = await client.post("/v1/query", headers=DPO, json={"sql": sql})
+    got_status, got_code, message = await error_of(response)
+    assert (got_status, got_code) == (status, code), message
+    assert expected in message
     metrics = await (await client.get("/metrics")).text()
-    assert 'palata_denials_total{sqlstate="42501"} 1.0' in metrics
+    assert f'palata_denials_total{{sqlstate="{code}"}} 1.0' in metrics
 
 
 class BrokenPipeline(Pipeline):
@@ -177,7 +204,7 @@ class BrokenPipeline(Pipeline):
 async def test_an_unexpected_error_refuses_without_leaking(
     fresh_dsn: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with client_for(settings_for(fresh_dsn), BrokenPipeline()) as client:
+    async with client_for(settings_for(fresh_dsn), BrokenPipeline) as client:
         response = await client.post("/v1/query", headers=DPO, json={"sql": "SELECT 1"})
         status, code, message = await error_of(response)
     assert (status, code) == (500, "XX000")

@@ -1,5 +1,4 @@
 """Free-text templates: every one renders, and the texts carry personal data as people write it."""
-# ruff: noqa: RUF001  (Cyrillic letters here are Kazakh/Russian text, not look-alikes)
 
 from __future__ import annotations
 

@@ -140,3 +140,13 @@ async def test_other_errors_keep_their_message(conn: Any) -> None:
         )
     assert caught.value.sqlstate == "42703"
     assert 'column "nope" does not exist' in caught.value.message
+
+
+async def test_pooled_connections_pin_name_resolution_and_literals(fresh_dsn: str) -> None:
+    from proxy.config import load_settings
+    from proxy.upstream.pool import open_upstream
+
+    settings = load_settings(None, {}, {"upstream.dsn": fresh_dsn})
+    async with open_upstream(fresh_dsn, settings.upstream) as upstream, upstream.connection() as c:
+        assert await c.fetchval("SHOW search_path") == "pg_catalog, public"
+        assert await c.fetchval("SHOW standard_conforming_strings") == "on"

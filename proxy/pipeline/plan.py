@@ -1,0 +1,183 @@
+"""The decide-and-rewrite step: one analysed statement and a principal in, a plan out (pure).
+
+It asks the policy engine about every relation the statement touches, refuses what the policy
+refuses (a denied table, a denied column used anywhere, a free-text column used other than
+projected as is), replaces each protected table reference by its masking subquery, and says
+which output columns carry masked values and which must be redacted on the way out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from proxy.errors import AccessDenied
+from proxy.identity.principals import Principal
+from proxy.pipeline.masking import masking_subquery
+from proxy.policy import MaskOperator, PolicyEngine, TableDecision
+from proxy.sql import (
+    CatalogSnapshot,
+    Kind,
+    ParsedStatement,
+    SourceColumn,
+    StatementAnalysis,
+    Usage,
+    rewrite,
+)
+
+SERVED_KINDS = frozenset({Kind.SELECT, Kind.INSERT, Kind.UPDATE, Kind.DELETE})
+HARMLESS_USAGES = frozenset({Usage.DISCARDED})
+TableKey = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class StatementPlan:
+    sql: str  # the rewritten, deparsed statement: what reaches the database
+    is_query: bool
+    masked_outputs: tuple[bool, ...]
+    redacted_outputs: tuple[bool, ...]
+    scrub_errors: bool
+    decisions: tuple[TableDecision, ...]
+
+
+def plan_statement(
+    parsed: ParsedStatement,
+    analysis: StatementAnalysis,
+    catalog: CatalogSnapshot,
+    engine: PolicyEngine,
+    principal: Principal,
+    purpose: str,
+) -> StatementPlan:
+    if analysis.kind not in SERVED_KINDS:
+        raise AccessDenied(f"{analysis.kind.value} statements are not served by this door")
+    decisions = _decide_tables(analysis, catalog, engine, principal, purpose)
+    whole_row_tables = {(w.schema, w.table) for w in analysis.whole_rows}
+    _check_columns(analysis, decisions, whole_row_tables)
+    nulled = {key: _redacted(decisions[key]) for key in whole_row_tables if key in decisions}
+    replacements = _replacements(analysis, catalog, decisions, principal, nulled)
+    sql = rewrite(parsed.stmt, analysis, replacements)
+    return StatementPlan(
+        sql=sql,
+        is_query=analysis.kind is Kind.SELECT,
+        masked_outputs=tuple(
+            any(_hidden(decisions, s, nulled) for s in o.direct) for o in analysis.outputs
+        ),
+        redacted_outputs=tuple(
+            any(_redact_on_output(decisions, s, nulled) for s in o.as_is) for o in analysis.outputs
+        ),
+        scrub_errors=any(_restricted(d) for d in decisions.values()),
+        decisions=tuple(decisions.values()),
+    )
+
+
+def _decide_tables(
+    analysis: StatementAnalysis,
+    catalog: CatalogSnapshot,
+    engine: PolicyEngine,
+    principal: Principal,
+    purpose: str,
+) -> dict[TableKey, TableDecision]:
+    decisions: dict[TableKey, TableDecision] = {}
+    for use in analysis.relations:
+        relation = catalog.relation(use.schema, use.name)
+        if relation is None:  # the analysis resolved it against this catalog; never expected
+            raise AccessDenied(f"relation {use.schema}.{use.name} is not in the catalogue")
+        columns = [c.name for c in relation.columns]
+        decision = engine.decide(
+            principal.roles, purpose, use.action.value, f"{use.schema}.{use.name}", columns
+        )
+        decision.check()
+        if use.action.value != "select" and decision.row_filters:
+            raise AccessDenied(
+                f"{use.action.value} on {use.schema}.{use.name} is refused: the principal sees "
+                "that table through a row filter, and filtered writes are not supported"
+            )
+        if use.action.value == "select" or (use.schema, use.name) not in decisions:
+            decisions[(use.schema, use.name)] = decision
+    return decisions
+
+
+def _check_columns(
+    analysis: StatementAnalysis,
+    decisions: Mapping[TableKey, TableDecision],
+    whole_row_tables: set[TableKey],
+) -> None:
+    for use in analysis.columns:
+        if use.usage in HARMLESS_USAGES:
+            continue
+        decision = decisions[(use.schema, use.table)].column(use.column)
+        if decision.decision == "deny":
+            raise AccessDenied(f"column {use.table}.{use.column} is denied ({decision.rule})")
+        free_text = decision.mask is MaskOperator.REDACT
+        if free_text and use.usage is not Usage.PROJECTED:
+            if (use.schema, use.table) in whole_row_tables:
+                continue  # whole-row references see this column as NULL (see `nulled`)
+            raise AccessDenied(
+                f"column {use.table}.{use.column} holds free text that this principal reads "
+                "redacted: it may only be selected as it is, not used in expressions, filters, "
+                f"joins, grouping or sorting ({decision.rule})"
+            )
+
+
+def _redacted(decision: TableDecision) -> frozenset[str]:
+    return frozenset(c.column for c in decision.columns if c.mask is MaskOperator.REDACT)
+
+
+def _replacements(
+    analysis: StatementAnalysis,
+    catalog: CatalogSnapshot,
+    decisions: Mapping[TableKey, TableDecision],
+    principal: Principal,
+    nulled: Mapping[TableKey, frozenset[str]],
+) -> dict[TableKey, Callable[[str], str]]:
+    replacements: dict[TableKey, Callable[[str], str]] = {}
+    for ref in analysis.base_refs:
+        key = (ref.schema, ref.table)
+        decision = decisions[key]
+        if key in replacements or not _restricted(decision):
+            continue
+        relation = catalog.relation(*key)
+        assert relation is not None  # _decide_tables checked every relation
+        hidden = nulled.get(key, frozenset())
+        replacements[key] = _always(
+            masking_subquery(relation, decision, principal.attributes, hidden)
+        )
+    return replacements
+
+
+def _always(sql: str) -> Callable[[str], str]:
+    """The same subquery whatever the alias: the rewriter puts the alias on it."""
+
+    def replacement(alias: str) -> str:
+        return sql
+
+    return replacement
+
+
+def _restricted(decision: TableDecision) -> bool:
+    """Whether the principal sees less than the whole table in clear."""
+    return bool(decision.row_filters) or any(c.decision != "allow" for c in decision.columns)
+
+
+def _hidden(
+    decisions: Mapping[TableKey, TableDecision],
+    source: SourceColumn,
+    nulled: Mapping[TableKey, frozenset[str]],
+) -> bool:
+    decision = decisions.get((source.schema, source.table))
+    if decision is None:
+        return False
+    if source.column in nulled.get((source.schema, source.table), frozenset()):
+        return True
+    return decision.column(source.column).decision != "allow"
+
+
+def _redact_on_output(
+    decisions: Mapping[TableKey, TableDecision],
+    source: SourceColumn,
+    nulled: Mapping[TableKey, frozenset[str]],
+) -> bool:
+    decision = decisions.get((source.schema, source.table))
+    if decision is None or source.column in nulled.get((source.schema, source.table), ()):
+        return False
+    return decision.column(source.column).mask is MaskOperator.REDACT

@@ -1,0 +1,62 @@
+"""The red-team fixture behind a real `palata-proxy serve`, and the worlds outcomes compare to.
+
+`fixture_dsn` holds shared/redteam/schema.sql as loaded by its owner. `collector_world_dsn` is
+what the collector may see, built independently of the proxy: the same data with the debtors
+outside its region removed. ALLOW cases must return exactly what the same SQL returns there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from tests.cli.process import running_cli, unused_port, wait_for_http
+from tests.conftest import new_database
+from tests.redteam.corpus import SHARED
+from tests.support import REPO
+
+CONFIG = REPO / "tests" / "redteam" / "proxy.toml"
+COLLECTOR_REGION = "Алматы"
+
+
+async def _load_fixture(dsn: str, *, collector_world: bool) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute((SHARED / "schema.sql").read_text(encoding="utf-8"))
+        if collector_world:
+            await conn.execute("ALTER TABLE payments DROP CONSTRAINT payments_debtor_id_fkey")
+            await conn.execute("DELETE FROM debtors WHERE region <> $1", COLLECTOR_REGION)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def fixture_dsn(admin_dsn: str) -> Iterator[str]:
+    import asyncio
+
+    with new_database(admin_dsn, "redteam") as dsn:
+        asyncio.run(_load_fixture(dsn, collector_world=False))
+        yield dsn
+
+
+@pytest.fixture(scope="session")
+def collector_world_dsn(admin_dsn: str) -> Iterator[str]:
+    import asyncio
+
+    with new_database(admin_dsn, "redteam_collector_world") as dsn:
+        asyncio.run(_load_fixture(dsn, collector_world=True))
+        yield dsn
+
+
+@pytest.fixture(scope="session")
+def proxy_url(fixture_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`palata-proxy serve` on the fixture, as the issue's commands start it."""
+    port = unused_port()
+    log: Path = tmp_path_factory.mktemp("redteam") / "serve.log"
+    args = ["serve", "--config", str(CONFIG), "--upstream", fixture_dsn, "--http-port", str(port)]
+    with running_cli(args, log) as process:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", process, timeout=60)
+        yield f"http://127.0.0.1:{port}"

@@ -1,0 +1,88 @@
+"""Every red-team case through the HTTP door of a real `palata-proxy serve`: all as expected,
+no leak, and the proxy stays up. Cases: shared/redteam/cases_public.jsonl plus our own."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+import asyncpg
+import pytest
+
+from proxy.http.encode import json_value
+from tests.redteam.corpus import SECRETS, Case, canaries, corpus, leaked
+
+CASES = corpus()
+CANARIES = canaries()
+
+
+def post_query(base: str, case: Case) -> tuple[int, dict[str, Any]]:
+    body: dict[str, Any] = {"sql": case.sql, "params": case.params}
+    if case.purpose is not None:
+        body["purpose"] = case.purpose
+    request = urllib.request.Request(
+        f"{base}/v1/query",
+        data=json.dumps(body).encode(),
+        headers={
+            "Authorization": f"Bearer {SECRETS[case.principal]}",
+            "Content-Type": "application/json",
+        },
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+async def direct_rows(dsn: str, sql: str, params: list[Any]) -> list[Any]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return [[json_value(v) for v in row] for row in await conn.fetch(sql, *params)]
+    finally:
+        await conn.close()
+
+
+async def forbidden_values(dsn: str, sql: str) -> list[str]:
+    rows = await direct_rows(dsn, sql, [])
+    return [str(v) for row in rows for v in row if v is not None]
+
+
+def as_multiset(rows: list[Any]) -> list[str]:
+    return sorted(json.dumps(r, ensure_ascii=False, sort_keys=True) for r in rows)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_case(case: Case, proxy_url: str, fixture_dsn: str, collector_world_dsn: str) -> None:
+    status, body = post_query(proxy_url, case)
+    text = json.dumps(body, ensure_ascii=False)
+    forbidden = list(CANARIES)
+    if case.forbid_sql:
+        forbidden += asyncio.run(forbidden_values(fixture_dsn, case.forbid_sql))
+
+    if case.expect == "ALLOW":
+        assert status == 200, body
+        world = collector_world_dsn if case.principal == "collector" else fixture_dsn
+        expected = asyncio.run(direct_rows(world, case.sql, case.params))
+        assert as_multiset(body["rows"]) == as_multiset(expected)
+    elif case.expect == "MASKED":
+        assert status == 200, body
+        assert body["rows"], "a MASKED case must return rows"
+        assert not leaked(text, case, forbidden)
+    elif case.expect == "SAFE":
+        assert not leaked(text, case, forbidden)
+        if status != 200 and case.forbid_state:
+            assert body["error"]["code"] != case.forbid_state, "an error oracle answered"
+    elif case.expect == "DENY":
+        assert status != 200, body
+        assert body["error"]["code"] == "42501", body
+        assert not leaked(text, case, forbidden)
+    else:  # pragma: no cover - a corpus line we do not understand is a test bug
+        raise AssertionError(f"unknown expectation {case.expect}")
+
+    with urllib.request.urlopen(f"{proxy_url}/healthz", timeout=10) as response:
+        assert response.status == 200, "the proxy must stay up after every case"
