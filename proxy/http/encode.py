@@ -9,13 +9,24 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import math
 import uuid
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
+from aiohttp import web
+
 from proxy.upstream.results import ResultSet
+
+_dumps = partial(json.dumps, ensure_ascii=False)
+
+
+def json_response(body: Any, status: int = 200) -> web.Response:
+    """A JSON response with Kazakh and Russian text as UTF-8, readable in a terminal."""
+    return web.json_response(body, status=status, dumps=_dumps)
 
 
 def json_value(value: Any) -> Any:

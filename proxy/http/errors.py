@@ -15,6 +15,7 @@ from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
 from proxy.errors import AuthenticationFailed, ProxyError
+from proxy.http.encode import json_response
 from proxy.http.keys import METRICS
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
 
 
 def error_response(exc: ProxyError) -> web.Response:
-    response = web.json_response(error_body(exc.sqlstate, exc.message), status=exc.http_status)
+    response = json_response(error_body(exc.sqlstate, exc.message), status=exc.http_status)
     if isinstance(exc, AuthenticationFailed):
         response.headers[hdrs.WWW_AUTHENTICATE] = 'Bearer realm="palata-proxy"'
     return response
@@ -53,7 +54,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         response = _from_http_exception(exc)
     except Exception as exc:  # fail closed: an unexpected error refuses the request
         log.error("internal error while answering %s: %s", route, type(exc).__name__)
-        response = web.json_response(
+        response = json_response(
             error_body("XX000", "internal error: the request was refused"), status=500
         )
     method = request.method if request.method in KNOWN_METHODS else "other"
@@ -64,7 +65,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 def _from_http_exception(exc: web.HTTPException) -> web.Response:
     code = SQLSTATE_BY_HTTP_STATUS.get(exc.status, "XX000" if exc.status >= 500 else "08P01")
-    response = web.json_response(error_body(code, exc.reason), status=exc.status)
+    response = json_response(error_body(code, exc.reason), status=exc.status)
     for name, value in exc.headers.items():
         if name not in DROPPED_HEADERS:
             response.headers[name] = value

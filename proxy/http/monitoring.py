@@ -7,6 +7,7 @@ import logging
 from aiohttp import web
 
 from proxy.errors import UpstreamUnavailable
+from proxy.http.encode import json_response
 from proxy.http.errors import error_body
 from proxy.http.keys import METRICS, SETTINGS, UPSTREAM
 from proxy.observability.metrics import CONTENT_TYPE
@@ -18,7 +19,7 @@ routes = web.RouteTableDef()
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
     """Alive: the process answers. It says nothing about the database, on purpose."""
-    return web.json_response({"status": "ok", "instance": request.app[SETTINGS].proxy.instance})
+    return json_response({"status": "ok", "instance": request.app[SETTINGS].proxy.instance})
 
 
 @routes.get("/readyz")
@@ -35,9 +36,9 @@ async def readyz(request: web.Request) -> web.Response:
         metrics.upstream_up.set(0)
         log.warning("readiness check failed: %s", exc.message)
         body = error_body(exc.sqlstate, "the upstream database is unreachable (see the proxy log)")
-        return web.json_response(body, status=503)
+        return json_response(body, status=503)
     metrics.upstream_up.set(1)
-    return web.json_response({"status": "ready", "upstream": "reachable"})
+    return json_response({"status": "ready", "upstream": "reachable"})
 
 
 @routes.get("/metrics")

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 from aiohttp import web
 
 from proxy.errors import AuthenticationFailed, BadRequest, RequestTooLarge
-from proxy.http.encode import result_body
+from proxy.http.encode import json_response, result_body
 from proxy.http.keys import PIPELINE, PRINCIPALS, SETTINGS
 from proxy.identity.principals import Principal
 from proxy.pipeline import QueryRequest, resolve_purpose
@@ -39,7 +39,7 @@ def authenticate(request: web.Request) -> Principal:
 async def whoami(request: web.Request) -> web.Response:
     principal = authenticate(request)
     purpose = resolve_purpose(principal, request.query.get("purpose"))
-    return web.json_response(
+    return json_response(
         {
             "principal": principal.name,
             "roles": list(principal.roles),
@@ -59,7 +59,7 @@ async def query(request: web.Request) -> web.Response:
     outcome = await request.app[PIPELINE].run(
         QueryRequest(principal, purpose, sql, params, "http", request.remote)
     )
-    return web.json_response(result_body(outcome.result, outcome.masked, audit_id=None))
+    return json_response(result_body(outcome.result, outcome.masked, audit_id=None))
 
 
 async def _read_body(request: web.Request) -> bytes:

@@ -171,6 +171,7 @@ async def test_a_statement_touching_no_table_is_answered(client: Client) -> None
     ]
     assert body["rows"] == [[42, "Алматы"]]
     assert body["row_count"] == 1
+    assert "Алматы" in await response.text(), "Cyrillic travels as UTF-8, not \\u escapes"
 
 
 @pytest.mark.parametrize(
