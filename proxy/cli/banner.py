@@ -12,7 +12,9 @@ from proxy.identity.principals import PrincipalDirectory
 if TYPE_CHECKING:
     from proxy.synth import DatasetReport
 
-EXAMPLE_SQL = "SELECT id, region, debt_amount FROM debtors ORDER BY id LIMIT 5"
+EXAMPLE_SQL = (
+    "SELECT id, iin, last_name, phone, region, debt_amount FROM debtors ORDER BY id LIMIT 3"
+)
 
 
 def demo_banner(
@@ -38,13 +40,14 @@ def demo_banner(
             f"    {name:<18} token {token:<24} roles {', '.join(principal.roles)}; "
             f"purposes {', '.join(principal.purposes)}"
         )
-    collector = DEMO_TOKENS["collector"]
     body = shlex.quote(f'{{"sql": "{EXAMPLE_SQL}"}}')
     lines += [
-        "  Try",
-        f"    curl -s {base}/v1/whoami -H 'Authorization: Bearer {collector}'",
-        f"    curl -s {base}/v1/query -H 'Authorization: Bearer {collector}' "
-        f"-H 'Content-Type: application/json' -d {body}",
-        "  Ctrl-C stops the proxy and the database.",
+        "  Try (the same query masked for a collector, in clear for the DPO)",
+        f"    curl -s {base}/v1/whoami -H 'Authorization: Bearer {DEMO_TOKENS['collector']}'",
     ]
+    for name in ("collector", "dpo"):
+        lines.append(
+            f"    curl -s {base}/v1/query -H 'Authorization: Bearer {DEMO_TOKENS[name]}' -d {body}"
+        )
+    lines.append("  Ctrl-C stops the proxy and the database.")
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from tests.support import REPO, unused_port
 
-__all__ = ["get_json", "run_cli", "running_cli", "unused_port", "wait_for_http"]
+__all__ = ["get_json", "post_json", "run_cli", "running_cli", "unused_port", "wait_for_http"]
 
 
 def run_cli(args: Sequence[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -79,6 +80,20 @@ def get_json(url: str, token: str | None = None) -> tuple[int, bytes]:
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
+
+
+def post_json(url: str, body: object, token: str) -> tuple[int, object]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
 
 
 def _clean_env() -> dict[str, str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.cli.process import get_json, running_cli, unused_port, wait_for_http
+from tests.cli.process import get_json, post_json, running_cli, unused_port, wait_for_http
 
 DEBTORS = 300
 DEMO_TOKENS = ("palata-demo-collector", "palata-demo-hr", "palata-demo-dpo", "palata-demo-security")
@@ -46,6 +46,11 @@ def run_demo_once(data_dir: Path, log: Path, stop: signal.Signals = signal.SIGIN
         status, body = get_json(f"{base}/v1/whoami", token="palata-demo-collector")
         assert status == 200
         assert json.loads(body)["principal"] == "collector"
+        iin = "SELECT iin FROM debtors ORDER BY id LIMIT 1"
+        status, masked = post_json(f"{base}/v1/query", {"sql": iin}, "palata-demo-collector")
+        assert status == 200 and masked["rows"][0][0].startswith("********"), masked
+        status, clear = post_json(f"{base}/v1/query", {"sql": iin}, "palata-demo-dpo")
+        assert status == 200 and clear["rows"][0][0].isdigit(), "the DPO reads in clear"
         assert postgres_processes_for(data_dir), "the embedded server should be running"
     assert process.returncode == 0, log.read_text()
     assert not postgres_processes_for(data_dir), f"{stop.name} must stop the embedded server"

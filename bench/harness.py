@@ -1,0 +1,142 @@
+"""The benchmarks' stage: a scratch database holding the red-team fixture, and a real proxy on it.
+
+The database is created on a server the caller names, loaded with shared/redteam/schema.sql as
+its owner (optionally enlarged with copies of the fixture's debtors, so a primary-key lookup
+searches a realistic table) and dropped with FORCE at the end. The proxy is `palata-proxy serve`
+with the fixture's configuration, started as an operator would and stopped with SIGINT.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = REPO.parent / "shared" / "redteam" / "schema.sql"
+CONFIG = REPO / "tests" / "redteam" / "proxy.toml"
+REGION = "Алматы"  # the collector's region in the fixture
+
+# Copies of the fixture's debtors with new ids and IINs (9000… is no valid birth date, so no copy
+# collides with a fixture IIN), all in the collector's region.
+ENLARGE_SQL = """
+INSERT INTO debtors (id, iin, full_name, phone, email, address, birth_date, debt_amount, notes,
+                     region)
+SELECT base.top + g, (900000000000 + g)::text, d.full_name, d.phone, d.email, d.address,
+       d.birth_date, d.debt_amount, d.notes, $2
+FROM generate_series(1, $1::int) AS g
+CROSS JOIN (SELECT max(id) AS top, count(*) AS n FROM debtors) AS base
+JOIN debtors AS d ON d.id = 1 + g % base.n
+"""
+
+
+class BenchError(Exception):
+    """The benchmark cannot go on; the message says why."""
+
+
+# -- the scratch database -------------------------------------------------------------------
+
+
+def scratch_dsn(admin_dsn: str, name: str) -> str:
+    return urlunsplit(urlsplit(admin_dsn)._replace(path=f"/{name}"))
+
+
+async def create_database(admin_dsn: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def drop_database(admin_dsn: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def load_fixture(dsn: str, extra_debtors: int) -> list[int]:
+    """The fixture plus `extra_debtors` copies in the collector's region; the region's ids."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(SCHEMA.read_text(encoding="utf-8"))
+        if extra_debtors:
+            await conn.execute(ENLARGE_SQL, extra_debtors, REGION)
+        await conn.execute("ANALYZE")
+        rows = await conn.fetch("SELECT id FROM debtors WHERE region = $1 ORDER BY id", REGION)
+        return [row["id"] for row in rows]
+    finally:
+        await conn.close()
+
+
+# -- the proxy ------------------------------------------------------------------------------
+
+
+def unused_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_proxy(dsn: str, log: Path) -> Iterator[str]:
+    """`palata-proxy serve` on the fixture; stopped with SIGINT (as Ctrl-C) when the block ends.
+
+    It gets its own session, so a Ctrl-C at the terminal reaches the benchmark only, which then
+    stops the proxy before it drops the database."""
+    port = unused_port()
+    args = ["serve", "--config", str(CONFIG), "--upstream", dsn, "--http-port", str(port)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PALATA_")}
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "proxy", *args],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_until_alive(f"{url}/healthz", process, log)
+            yield url
+        finally:
+            stop_process(process)
+
+
+def wait_until_alive(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log.read_text(errors="replace")[-2000:]
+            raise BenchError(f"the proxy exited with status {process.returncode}:\n{tail}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    raise BenchError(f"the proxy did not answer {url} within 60 s (log: {log})")
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
