@@ -9,10 +9,12 @@ import os
 from pathlib import Path
 
 from proxy.cli.common import refuse_unbuilt_pgwire, setup_logging
+from proxy.cli.identity import token_verifier
 from proxy.cli.running import serve_http_until_stopped
 from proxy.config import Settings, load_settings
 from proxy.http.app import create_app
 from proxy.identity.demo import refuse_demo_tokens
+from proxy.identity.jwt_tokens import JwtVerifier
 from proxy.identity.principals import PRINCIPALS_FILE, PrincipalDirectory
 from proxy.pipeline import Pipeline
 from proxy.upstream.dsn import redact_dsn
@@ -40,15 +42,18 @@ def run(args: argparse.Namespace) -> int:
     refuse_unbuilt_pgwire(settings)
     principals = PrincipalDirectory.from_policies(settings.policies.dir)
     refuse_demo_tokens(principals, settings.policies.dir / PRINCIPALS_FILE)
-    asyncio.run(_serve(settings, principals))
+    verifier = token_verifier(settings, principals)
+    if verifier.allows_hs256:
+        log.warning("HS256 (shared-secret) tokens are accepted: for development only")
+    asyncio.run(_serve(settings, principals, verifier))
     return 0
 
 
-async def _serve(settings: Settings, principals: PrincipalDirectory) -> None:
+async def _serve(settings: Settings, principals: PrincipalDirectory, verifier: JwtVerifier) -> None:
     dsn = settings.upstream_dsn
     async with open_upstream(dsn, settings.upstream) as upstream:
         pipeline = await Pipeline.build(settings, upstream)
-        app = create_app(settings, upstream, principals, pipeline)
+        app = create_app(settings, upstream, principals, pipeline, verifier)
 
         def ready() -> None:
             host, port = settings.http.host, settings.http.port

@@ -95,6 +95,7 @@ class PgWireSection(_Section):
 class PoliciesSection(_Section):
     dir: Path = Path("policies")
     model: Path | None = None  # the Casbin model; by default models.conf beside the policies
+    token_issuers: Path | None = None  # apps that sign end users' JWTs; unset: JWTs refused
 
     @property
     def model_path(self) -> Path:

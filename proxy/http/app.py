@@ -12,7 +12,8 @@ from aiohttp import web
 from proxy.config.settings import Settings
 from proxy.http import monitoring, query
 from proxy.http.errors import error_middleware
-from proxy.http.keys import METRICS, PIPELINE, PRINCIPALS, SETTINGS, UPSTREAM
+from proxy.http.keys import JWT_VERIFIER, METRICS, PIPELINE, PRINCIPALS, SETTINGS, UPSTREAM
+from proxy.identity.jwt_tokens import JwtVerifier
 from proxy.identity.principals import PrincipalDirectory
 from proxy.observability.metrics import Metrics
 from proxy.pipeline import Pipeline
@@ -24,6 +25,7 @@ def create_app(
     upstream: Upstream,
     principals: PrincipalDirectory,
     pipeline: Pipeline,
+    verifier: JwtVerifier | None = None,
 ) -> web.Application:
     app = web.Application(
         middlewares=[error_middleware], client_max_size=settings.http.max_body_bytes
@@ -33,6 +35,7 @@ def create_app(
     app[PRINCIPALS] = principals
     app[METRICS] = Metrics(instance=settings.proxy.instance)
     app[PIPELINE] = pipeline
+    app[JWT_VERIFIER] = verifier or JwtVerifier(())  # no issuer configured: JWTs are refused
     app.add_routes(monitoring.routes)
     app.add_routes(query.routes)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from proxy.config.settings import Settings
+from proxy.identity.jwt_tokens import JwtVerifier
 from proxy.identity.principals import PrincipalDirectory
 from proxy.observability.metrics import Metrics
 from proxy.pipeline import Pipeline
@@ -15,3 +16,4 @@ UPSTREAM = web.AppKey("upstream", Upstream)
 PRINCIPALS = web.AppKey("principals", PrincipalDirectory)
 METRICS = web.AppKey("metrics", Metrics)
 PIPELINE = web.AppKey("pipeline", Pipeline)
+JWT_VERIFIER = web.AppKey("jwt_verifier", JwtVerifier)

