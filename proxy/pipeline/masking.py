@@ -8,7 +8,7 @@ evaluate the client's predicates on rows the filter hides (a division-by-zero or
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from proxy.policy import MaskOperator, TableDecision
 from proxy.policy.literals import AttributeValue
@@ -44,6 +44,7 @@ def masking_subquery(
     decision: TableDecision,
     attributes: Mapping[str, AttributeValue],
     nulled: frozenset[str] = frozenset(),
+    conditions: Sequence[str] = (),
 ) -> str:
     """`SELECT <masked columns> FROM ONLY schema.table [WHERE filter] OFFSET 0`.
 
@@ -53,5 +54,7 @@ def masking_subquery(
     only = "ONLY " if relation.relkind == "r" else ""
     source = f"{only}{quote_ident(relation.schema)}.{quote_ident(relation.name)}"
     row_filter = decision.render_row_filter_sql(attributes)
-    where = f" WHERE {row_filter}" if row_filter else ""
+    predicates = [f"({row_filter})"] if row_filter else []
+    predicates += conditions  # leakproof copies of the client's conditions (see pushdown)
+    where = f" WHERE {' AND '.join(predicates)}" if predicates else ""
     return f"SELECT {items} FROM {source}{where} OFFSET 0"

@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from proxy.errors import AccessDenied
 from proxy.identity.principals import Principal
 from proxy.pipeline.masking import masking_subquery
+from proxy.pipeline.pushdown import pushable_conditions
 from proxy.policy import MaskOperator, PolicyEngine, TableDecision
 from proxy.sql import (
+    BaseRef,
     CatalogSnapshot,
     Kind,
     ParsedStatement,
+    Relation,
     SourceColumn,
     StatementAnalysis,
     Usage,
@@ -54,7 +57,7 @@ def plan_statement(
     whole_row_tables = {(w.schema, w.table) for w in analysis.whole_rows}
     _check_columns(analysis, decisions, whole_row_tables)
     nulled = {key: _redacted(decisions[key]) for key in whole_row_tables if key in decisions}
-    replacements = _replacements(analysis, catalog, decisions, principal, nulled)
+    replacements = _replacements(parsed, analysis, catalog, decisions, principal, nulled)
     sql = rewrite(parsed.stmt, analysis, replacements)
     return StatementPlan(
         sql=sql,
@@ -124,6 +127,7 @@ def _redacted(decision: TableDecision) -> frozenset[str]:
 
 
 def _replacements(
+    parsed: ParsedStatement,
     analysis: StatementAnalysis,
     catalog: CatalogSnapshot,
     decisions: Mapping[TableKey, TableDecision],
@@ -131,27 +135,40 @@ def _replacements(
     nulled: Mapping[TableKey, frozenset[str]],
 ) -> dict[TableKey, Callable[[str], str]]:
     replacements: dict[TableKey, Callable[[str], str]] = {}
-    for ref in analysis.base_refs:
-        key = (ref.schema, ref.table)
+    for key in {(ref.schema, ref.table) for ref in analysis.base_refs}:
         decision = decisions[key]
-        if key in replacements or not _restricted(decision):
+        if not _restricted(decision):
             continue
         relation = catalog.relation(*key)
         assert relation is not None  # _decide_tables checked every relation
-        hidden = nulled.get(key, frozenset())
-        replacements[key] = _always(
-            masking_subquery(relation, decision, principal.attributes, hidden)
-        )
+        refs = [ref for ref in analysis.base_refs if (ref.schema, ref.table) == key]
+        subqueries = {
+            alias: masking_subquery(
+                relation,
+                decision,
+                principal.attributes,
+                nulled.get(key, frozenset()),
+                _pushable(parsed, refs, alias, relation, decision),
+            )
+            for alias in {ref.alias for ref in refs}
+        }
+        replacements[key] = subqueries.__getitem__
     return replacements
 
 
-def _always(sql: str) -> Callable[[str], str]:
-    """The same subquery whatever the alias: the rewriter puts the alias on it."""
-
-    def replacement(alias: str) -> str:
-        return sql
-
-    return replacement
+def _pushable(
+    parsed: ParsedStatement,
+    refs: list[BaseRef],
+    alias: str,
+    relation: Relation,
+    decision: TableDecision,
+) -> list[str]:
+    """Conditions to copy inside the fence: only for an alias used by a single reference, since
+    the replacement is chosen by alias and two references could sit under different WHEREs."""
+    same_alias = [ref for ref in refs if ref.alias == alias]
+    if len(same_alias) != 1:
+        return []
+    return pushable_conditions(parsed.stmt, same_alias[0], relation, decision)
 
 
 def _restricted(decision: TableDecision) -> bool:
