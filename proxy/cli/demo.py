@@ -93,7 +93,9 @@ async def _demo(
     settings: Settings, principals: PrincipalDirectory, dsn: str, where: str, started: float
 ) -> None:
     dataset, reused = await _ensure_dataset(dsn, settings)
-    async with open_upstream(dsn, settings.upstream) as upstream:
+    async with open_upstream(
+        dsn, settings.upstream, settings.query.statement_timeout_s
+    ) as upstream:
         pipeline = await Pipeline.build(settings, upstream)
         app = create_app(settings, upstream, principals, pipeline)
 

@@ -51,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
 
 async def _serve(settings: Settings, principals: PrincipalDirectory, verifier: JwtVerifier) -> None:
     dsn = settings.upstream_dsn
-    async with open_upstream(dsn, settings.upstream) as upstream:
+    async with open_upstream(
+        dsn, settings.upstream, settings.query.statement_timeout_s
+    ) as upstream:
         pipeline = await Pipeline.build(settings, upstream)
         app = create_app(settings, upstream, principals, pipeline, verifier)
 

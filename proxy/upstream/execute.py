@@ -1,8 +1,10 @@
 """Running one (already rewritten) statement on the upstream pool.
 
-Each statement runs in its own transaction with a server-side statement timeout and a client-side
-one, so a slow statement is cancelled on both ends. Row-returning queries are read through a
-cursor and stop at `max_rows + 1`, so a huge result is refused instead of filling memory.
+Each statement runs in its own transaction under a client-side timeout; the pool's connections
+carry the same limit as their server-side `statement_timeout` (see `open_upstream`), so a slow
+statement is cancelled on both ends without a round trip per statement to set it.
+Row-returning queries are read through a cursor and stop at `max_rows + 1`, so a huge result is
+refused instead of filling memory.
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ async def run_statement(
     """Run `sql` on `conn` (an asyncpg connection the caller holds); errors become ProxyErrors."""
     try:
         async with asyncio.timeout(limits.timeout_s), conn.transaction():
-            await conn.execute(f"SET LOCAL statement_timeout = {int(limits.timeout_s * 1000)}")
             statement = await conn.prepare(sql)
             args = convert_parameters(params, [p.name for p in statement.get_parameters()])
             columns = tuple(

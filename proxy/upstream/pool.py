@@ -59,8 +59,13 @@ class PooledUpstream:
 
 
 @asynccontextmanager
-async def open_upstream(dsn: str, settings: UpstreamSection) -> AsyncIterator[PooledUpstream]:
+async def open_upstream(
+    dsn: str, settings: UpstreamSection, statement_timeout_s: float | None = None
+) -> AsyncIterator[PooledUpstream]:
     """Open the pool (failing at start, with the reason, if the database cannot be reached)."""
+    server_settings = dict(PINNED_SETTINGS)
+    if statement_timeout_s is not None:
+        server_settings["statement_timeout"] = str(int(statement_timeout_s * 1000))
     try:
         pool = await asyncpg.create_pool(
             dsn,
@@ -68,7 +73,7 @@ async def open_upstream(dsn: str, settings: UpstreamSection) -> AsyncIterator[Po
             max_size=settings.pool_max_size,
             timeout=settings.connect_timeout_s,
             init=configure_connection,
-            server_settings=PINNED_SETTINGS,
+            server_settings=server_settings,
         )
     except CONNECT_ERRORS as exc:
         raise UpstreamUnavailable(

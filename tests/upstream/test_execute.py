@@ -150,3 +150,13 @@ async def test_pooled_connections_pin_name_resolution_and_literals(fresh_dsn: st
     async with open_upstream(fresh_dsn, settings.upstream) as upstream, upstream.connection() as c:
         assert await c.fetchval("SHOW search_path") == "pg_catalog, public"
         assert await c.fetchval("SHOW standard_conforming_strings") == "on"
+
+
+async def test_pooled_connections_carry_the_statement_timeout(fresh_dsn: str) -> None:
+    from proxy.config import load_settings
+    from proxy.upstream.pool import open_upstream
+
+    settings = load_settings(None, {}, {"upstream.dsn": fresh_dsn})
+    async with open_upstream(fresh_dsn, settings.upstream, 1.5) as upstream:
+        async with upstream.connection() as c:
+            assert await c.fetchval("SHOW statement_timeout") == "1500ms"
