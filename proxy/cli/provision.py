@@ -41,7 +41,16 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--proxy-login", metavar="NAME", help="the login the proxy uses (default: the DSN's user)"
     )
     parser.add_argument(
-        "--role-prefix", default=DEFAULT_PREFIX, metavar="P", help="database role name prefix"
+        "--role-prefix",
+        metavar="P",
+        help=f"database role name prefix (default: upstream.role_prefix, else {DEFAULT_PREFIX})",
+    )
+    parser.add_argument(
+        "--role-set",
+        action="append",
+        default=[],
+        metavar="A,B",
+        help="also provision a database role for principals holding these roles together",
     )
     parser.add_argument("--dry-run", action="store_true", help="print the grants, change nothing")
     parser.set_defaults(run=run)
@@ -57,6 +66,8 @@ class ExcessPrivileges(ProxyError):
 def run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config, os.environ, {"upstream.dsn": args.upstream})
     engine = PolicyEngine.load(settings.policies.dir, settings.policies.model_path)
+    if args.role_prefix is None:
+        args.role_prefix = settings.upstream.role_prefix or DEFAULT_PREFIX
     return asyncio.run(_provision(args, engine, settings.upstream_dsn))
 
 
@@ -68,7 +79,9 @@ async def _provision(args: argparse.Namespace, engine: PolicyEngine, dsn: str) -
             f"cannot connect to {redact_dsn(dsn)}: {type(exc).__name__}"
         ) from None
     try:
-        grants = compute_grants(engine, await load_catalog_snapshot(conn), args.role_prefix)
+        role_sets = [tuple(part.strip() for part in text.split(",")) for text in args.role_set]
+        snapshot = await load_catalog_snapshot(conn)
+        grants = compute_grants(engine, snapshot, args.role_prefix, role_sets)
         print(format_grants(grants))
         if args.dry_run:
             return 0

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from proxy.cli.common import refuse_unbuilt_pgwire, setup_logging
-from proxy.cli.identity import token_verifier
+from proxy.cli.identity import role_sets, token_verifier
 from proxy.cli.running import serve_http_until_stopped
 from proxy.config import Settings, load_settings
 from proxy.http.app import create_app
@@ -17,6 +17,7 @@ from proxy.identity.demo import refuse_demo_tokens
 from proxy.identity.jwt_tokens import JwtVerifier
 from proxy.identity.principals import PRINCIPALS_FILE, PrincipalDirectory
 from proxy.pipeline import Pipeline
+from proxy.provision.startup import refuse_excess_privileges
 from proxy.upstream.dsn import redact_dsn
 from proxy.upstream.pool import open_upstream
 
@@ -55,6 +56,14 @@ async def _serve(settings: Settings, principals: PrincipalDirectory, verifier: J
         dsn, settings.upstream, settings.query.statement_timeout_s
     ) as upstream:
         pipeline = await Pipeline.build(settings, upstream)
+        if settings.upstream.role_prefix is not None:
+            await refuse_excess_privileges(
+                upstream,
+                pipeline.engine,
+                pipeline.catalog.snapshot,
+                settings.upstream.role_prefix,
+                role_sets(principals),
+            )
         app = create_app(settings, upstream, principals, pipeline, verifier)
 
         def ready() -> None:

@@ -54,6 +54,9 @@ class UpstreamSection(_Section):
     pool_max_size: int = Field(default=10, ge=1, le=500)
     connect_timeout_s: float = Field(default=5.0, gt=0, le=120)
     ready_timeout_s: float = Field(default=2.0, gt=0, le=60)
+    # set: each statement runs as the provisioned database role <prefix><role> (defence in
+    # depth, see `palata-proxy provision`); unset: as the proxy's own login
+    role_prefix: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,30}$")
 
     @field_validator("dsn")
     @classmethod

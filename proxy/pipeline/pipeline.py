@@ -19,6 +19,7 @@ from proxy.pipeline.catalog import CatalogHolder
 from proxy.pipeline.plan import StatementPlan, plan_statement
 from proxy.pipeline.request import QueryRequest
 from proxy.policy import PolicyEngine
+from proxy.provision import db_role_name
 from proxy.sql import UndefinedRelation, analyze_sql
 from proxy.upstream.execute import ExecutionLimits, run_statement
 from proxy.upstream.pool import Upstream
@@ -45,12 +46,14 @@ class Pipeline:
         upstream: Upstream,
         redactor: Redactor,
         limits: ExecutionLimits,
+        role_prefix: str | None = None,
     ) -> None:
         self._engine = engine
         self._catalog = catalog
         self._upstream = upstream
         self._redactor = redactor
         self._limits = limits
+        self._role_prefix = role_prefix
         self._plans: OrderedDict[Hashable, StatementPlan] = OrderedDict()
 
     @classmethod
@@ -59,7 +62,15 @@ class Pipeline:
         engine = PolicyEngine.load(settings.policies.dir, settings.policies.model_path)
         catalog = await CatalogHolder.load(upstream)
         limits = ExecutionLimits(settings.query.statement_timeout_s, settings.query.max_rows)
-        return cls(engine, catalog, upstream, Redactor(), limits)
+        return cls(engine, catalog, upstream, Redactor(), limits, settings.upstream.role_prefix)
+
+    @property
+    def engine(self) -> PolicyEngine:
+        return self._engine
+
+    @property
+    def catalog(self) -> CatalogHolder:
+        return self._catalog
 
     async def run(self, request: QueryRequest) -> QueryOutcome:
         plan = await self._plan(request)
@@ -71,10 +82,17 @@ class Pipeline:
                 self._limits,
                 is_query=plan.is_query,
                 scrub_errors=plan.scrub_errors,
+                database_role=self._database_role(request),
             )
         if len(result.columns) != len(plan.masked_outputs):
             raise PipelineError("the result's columns differ from the analysed statement's")
         return QueryOutcome(await self._redact(result, plan), plan.masked_outputs)
+
+    def _database_role(self, request: QueryRequest) -> str | None:
+        if self._role_prefix is None:
+            return None
+        roles = tuple(sorted(set(request.principal.roles)))
+        return db_role_name(roles[0] if len(roles) == 1 else roles, self._role_prefix)
 
     async def _plan(self, request: QueryRequest) -> StatementPlan:
         try:

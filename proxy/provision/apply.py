@@ -3,9 +3,10 @@
 The second step of `palata-proxy provision`, on an administrative asyncpg connection, in one
 transaction: nothing is half-applied. Idempotent: each role is created NOLOGIN NOINHERIT if
 missing (and stripped of other attributes if present), loses every privilege on every relation
-of the user schemas, then gets exactly its grants, column by column, and USAGE on the schemas of
-its tables; the proxy's login becomes a member so it can `SET LOCAL ROLE` per statement. The
-report compares effective privileges before and after, so a second run reports no change.
+and sequence of the user schemas, then gets exactly its grants, column by column, USAGE on the
+schemas of its tables and on the sequences behind the columns it may INSERT; the proxy's login
+becomes a member so it can `SET LOCAL ROLE` per statement. The report compares effective
+privileges before and after, so a second run reports no change.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from proxy.provision.grants import RoleGrants
 from proxy.provision.names import quote_ident, quote_table
-from proxy.provision.privileges import held, role_attributes
+from proxy.provision.privileges import held, owned_sequences, role_attributes
 
 _ATTRIBUTES = "NOLOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
 _WANTED = {"rolinherit": False, "rolcanlogin": False, "rolsuper": False, "rolcreatedb": False}
@@ -75,7 +76,8 @@ async def _apply_role(
         await conn.execute(f"ALTER ROLE {quote_ident(name)} {_ATTRIBUTES}")
         changes.append("reset its attributes to NOLOGIN NOINHERIT")
     before = await held(conn, name)  # a new role already holds what PUBLIC holds
-    for statement in _statements(role, schemas):
+    sequences = await owned_sequences(conn, role)
+    for statement in _statements(role, schemas, sequences):
         await conn.execute(statement)
     after = await held(conn, name)
     changes += [f"granted {p.describe()}" for p in sorted(after - before)]
@@ -85,19 +87,21 @@ async def _apply_role(
     return RoleChanges(name, tuple(changes))
 
 
-def _statements(role: RoleGrants, schemas: list[str]) -> list[str]:
+def _statements(role: RoleGrants, schemas: list[str], sequences: frozenset[str]) -> list[str]:
     """REVOKE everything, then GRANT exactly the computed privileges."""
     who = quote_ident(role.db_role_name)
     statements = []
     for schema in schemas:
         statements.append(f"REVOKE ALL ON ALL TABLES IN SCHEMA {quote_ident(schema)} FROM {who}")
+        statements.append(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {quote_ident(schema)} FROM {who}")
         statements.append(f"REVOKE ALL ON SCHEMA {quote_ident(schema)} FROM {who}")
-    needed = sorted({table.partition(".")[0] for table in role.tables})
+    needed = sorted({key.partition(".")[0] for key in (*role.tables, *sequences)})
     statements += [f"GRANT USAGE ON SCHEMA {quote_ident(s)} TO {who}" for s in needed]
     statements += _column_grants("SELECT", role.select, who)
     statements += _column_grants("INSERT", role.insert, who)
     statements += _column_grants("UPDATE", role.update, who)
     statements += [f"GRANT DELETE ON {quote_table(t)} TO {who}" for t in sorted(role.delete)]
+    statements += [f"GRANT USAGE ON SEQUENCE {quote_table(s)} TO {who}" for s in sorted(sequences)]
     return statements
 
 

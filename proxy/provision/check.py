@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from proxy.provision.grants import RoleGrants
-from proxy.provision.privileges import expected, held, role_attributes
+from proxy.provision.privileges import expected, held, owned_sequences, role_attributes
 
 # Attributes that let a role read past its grants.
 _DANGEROUS = {"rolsuper": "is a superuser", "rolbypassrls": "bypasses row-level security"}
@@ -38,7 +38,8 @@ async def compare_privileges(conn: Any, grants: Iterable[RoleGrants]) -> Privile
             missing.append(f"{name}: the role does not exist")
             continue
         excess += [f"{name}: {what}" for key, what in _DANGEROUS.items() if attributes[key]]
-        holds, wants = await held(conn, name), expected(role)
+        holds = await held(conn, name)
+        wants = expected(role, await owned_sequences(conn, role))
         excess += [f"{name}: {p.describe()}" for p in sorted(holds - wants)]
         missing += [f"{name}: {p.describe()}" for p in sorted(wants - holds)]
     return PrivilegeDiff(tuple(excess), tuple(missing))

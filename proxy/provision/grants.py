@@ -80,13 +80,25 @@ def _inherited(role: str, own: Mapping[str, set[str]], parents: Mapping[str, set
 
 
 def compute_grants(
-    engine: PolicyEngine, snapshot: CatalogSnapshot, prefix: str = DEFAULT_PREFIX
+    engine: PolicyEngine,
+    snapshot: CatalogSnapshot,
+    prefix: str = DEFAULT_PREFIX,
+    role_sets: Iterable[Sequence[str]] = (),
 ) -> tuple[RoleGrants, ...]:
-    """RoleGrants for every role the policy names, in name order."""
-    return tuple(
-        role_grants(engine, snapshot, (role,), purposes, prefix)
-        for role, purposes in policy_purposes(engine).items()
+    """RoleGrants for every role the policy names, in name order, then for each role set of
+    several roles (a principal holding them all is decided on them together, which is neither
+    any one role's grants nor their union), with the purposes of all its roles."""
+    purposes = policy_purposes(engine)
+    single = [role_grants(engine, snapshot, (r,), p, prefix) for r, p in purposes.items()]
+    sets = sorted({tuple(sorted(set(roles))) for roles in role_sets if len(set(roles)) > 1})
+    return (
+        *single,
+        *(role_grants(engine, snapshot, roles, _union(purposes, roles), prefix) for roles in sets),
     )
+
+
+def _union(purposes: Mapping[str, frozenset[str]], roles: Sequence[str]) -> frozenset[str]:
+    return frozenset().union(*(purposes.get(role, frozenset()) for role in roles))
 
 
 def role_grants(

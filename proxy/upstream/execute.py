@@ -36,10 +36,16 @@ async def run_statement(
     *,
     is_query: bool,
     scrub_errors: bool,
+    database_role: str | None = None,
 ) -> ResultSet:
-    """Run `sql` on `conn` (an asyncpg connection the caller holds); errors become ProxyErrors."""
+    """Run `sql` on `conn` (an asyncpg connection the caller holds); errors become ProxyErrors.
+
+    With `database_role`, the statement runs as that (provisioned, least-privilege) role for the
+    duration of its transaction; the name comes from configuration, never from a client."""
     try:
         async with asyncio.timeout(limits.timeout_s), conn.transaction():
+            if database_role is not None:
+                await conn.execute(f'SET LOCAL ROLE "{database_role}"')
             statement = await conn.prepare(sql)
             args = convert_parameters(params, [p.name for p in statement.get_parameters()])
             columns = tuple(

@@ -16,7 +16,9 @@ from proxy.policy.row_filters import RowFilters
 from proxy.provision import RoleGrants, compute_grants, db_role_name, policy_purposes
 from proxy.provision.filters import filter_columns
 from proxy.sql import CatalogSnapshot, Column, Relation, build_snapshot, load_catalog_snapshot
+from tests.conftest import new_database
 from tests.provision.support import load_schema, redteam_engine
+from tests.support import REPO
 
 DEBTORS_ALL = {
     "id", "iin", "full_name", "phone", "email", "address", "birth_date", "debt_amount", "notes",
@@ -38,7 +40,8 @@ async def _snapshot(dsn: str) -> CatalogSnapshot:
 def grants(fresh_dsn: str) -> Iterator[dict[str, RoleGrants]]:
     load_schema(fresh_dsn)
     snapshot = asyncio.run(_snapshot(fresh_dsn))
-    yield {g.role: g for g in compute_grants(redteam_engine(), snapshot, "t_x_")}
+    computed = compute_grants(redteam_engine(), snapshot, "t_x_", [("dpo", "collector")])
+    yield {g.role: g for g in computed}
 
 
 @pytest.mark.parametrize(
@@ -62,6 +65,11 @@ def grants(fresh_dsn: str) -> Iterator[dict[str, RoleGrants]]:
             id="dpo-everything",
         ),
         pytest.param("intern", {}, id="intern-nothing"),
+        pytest.param(
+            "collector+dpo",
+            {"public.debtors": DEBTORS_ALL, "public.payments": PAYMENTS_ALL},
+            id="role-set-decided-together-collector-deny-on-employees-wins",
+        ),
         pytest.param("staff", {}, id="staff-deny-lines-only"),
     ],
 )
@@ -71,7 +79,7 @@ def test_select_grants(
     found = grants[role]
     assert {table: set(cols) for table, cols in found.select.items()} == select
     assert (found.insert, found.update, found.delete) == ({}, {}, frozenset())
-    assert found.db_role_name == f"t_x_{role}"
+    assert found.db_role_name == f"t_x_{role.replace('+', '__')}"
 
 
 def test_null_masked_columns_are_never_granted(grants: dict[str, RoleGrants]) -> None:
@@ -150,12 +158,9 @@ def test_filter_columns_follow_subqueries(tmp_path: Path) -> None:
 
 
 def test_demo_policy_grants_the_columns_of_row_filters(admin_dsn: str) -> None:
-    from tests.conftest import new_database
-
     with new_database(admin_dsn, "provision_demo") as dsn:
-        load_schema(dsn, Path(__file__).resolve().parents[2] / "proxy" / "synth" / "schema.sql")
+        load_schema(dsn, REPO / "proxy" / "synth" / "schema.sql")
         snapshot = asyncio.run(_snapshot(dsn))
-    repo = Path(__file__).resolve().parents[2]
-    engine = PolicyEngine.load(repo / "policies", repo / "models.conf")
+    engine = PolicyEngine.load(REPO / "policies", REPO / "models.conf")
     collector = next(g for g in compute_grants(engine, snapshot) if g.role == "collector")
     assert {"debtor_id", "employee_id", "is_active"} <= collector.select["public.case_assignments"]

@@ -8,13 +8,13 @@ outside its region removed. ALLOW cases must return exactly what the same SQL re
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import asyncpg
 import pytest
 
-from tests.cli.process import running_cli, unused_port, wait_for_http
+from tests.cli.process import run_cli, running_cli, unused_port, wait_for_http
 from tests.conftest import new_database
+from tests.provision.support import drop_roles, unique_prefix
 from tests.redteam.corpus import SHARED
 from tests.support import REPO
 
@@ -53,10 +53,29 @@ def collector_world_dsn(admin_dsn: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def proxy_url(fixture_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`palata-proxy serve` on the fixture, as the issue's commands start it."""
+    """`palata-proxy provision` then `palata-proxy serve` on the fixture, as the issue's commands
+    start them: every case runs as a least-privilege database role, under a role prefix of its
+    own (roles are cluster-wide) that is dropped at the end."""
+    folder = tmp_path_factory.mktemp("redteam")
+    prefix = unique_prefix()
+    config = folder / "proxy.toml"
+    config.write_text(
+        CONFIG.read_text(encoding="utf-8")
+        .replace(
+            "[policies]",
+            f'[upstream]\nrole_prefix = "{prefix}"\n\n[policies]',
+        )
+        .replace('dir = "policies"', f'dir = "{CONFIG.parent / "policies"}"')
+        .replace('model = "../../models.conf"', f'model = "{REPO / "models.conf"}"'),
+        encoding="utf-8",
+    )
+    provisioned = run_cli(["provision", "--config", str(config), "--upstream", fixture_dsn])
+    assert provisioned.returncode == 0, provisioned.stderr + provisioned.stdout
     port = unused_port()
-    log: Path = tmp_path_factory.mktemp("redteam") / "serve.log"
-    args = ["serve", "--config", str(CONFIG), "--upstream", fixture_dsn, "--http-port", str(port)]
-    with running_cli(args, log) as process:
-        wait_for_http(f"http://127.0.0.1:{port}/healthz", process, timeout=60)
-        yield f"http://127.0.0.1:{port}"
+    args = ["serve", "--config", str(config), "--upstream", fixture_dsn, "--http-port", str(port)]
+    try:
+        with running_cli(args, folder / "serve.log") as process:
+            wait_for_http(f"http://127.0.0.1:{port}/healthz", process, timeout=60)
+            yield f"http://127.0.0.1:{port}"
+    finally:
+        drop_roles(fixture_dsn, prefix)

@@ -86,3 +86,11 @@ def test_case(case: Case, proxy_url: str, fixture_dsn: str, collector_world_dsn:
 
     with urllib.request.urlopen(f"{proxy_url}/healthz", timeout=10) as response:
         assert response.status == 200, "the proxy must stay up after every case"
+
+
+def test_statements_run_as_the_provisioned_database_role(proxy_url: str) -> None:
+    case = Case("role", "collector", "ALLOW", "SELECT current_user AS role")
+    status, body = post_query(proxy_url, case)
+    assert status == 200, body
+    role = body["rows"][0][0]
+    assert role.startswith("t_") and role.endswith("_collector"), role

@@ -157,6 +157,8 @@ async def test_pooled_connections_carry_the_statement_timeout(fresh_dsn: str) ->
     from proxy.upstream.pool import open_upstream
 
     settings = load_settings(None, {}, {"upstream.dsn": fresh_dsn})
-    async with open_upstream(fresh_dsn, settings.upstream, 1.5) as upstream:
-        async with upstream.connection() as c:
-            assert await c.fetchval("SHOW statement_timeout") == "1500ms"
+    async with (
+        open_upstream(fresh_dsn, settings.upstream, 1.5) as upstream,
+        upstream.connection() as c,
+    ):
+        assert await c.fetchval("SHOW statement_timeout") == "1500ms"
