@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from typing import Any
 
-import asyncpg
 import pytest
 
 from proxy.errors import AccessDenied
 from proxy.identity.principals import Principal
 from proxy.pipeline.plan import StatementPlan, plan_statement
-from proxy.sql import analyze_sql, load_catalog_snapshot
+from proxy.sql import analyze_sql
 from tests.policy.support import redteam_engine
-from tests.redteam.corpus import SHARED
 
 COLLECTOR = Principal(
     "collector", ("collector",), ("debt_collection",), "debt_collection", {"region": "Алматы"}
 )
 DPO = Principal("dpo", ("dpo",), ("dpo_review",), "dpo_review", {})
 WHO = {"collector": (COLLECTOR, "debt_collection"), "dpo": (DPO, "dpo_review")}
-
-
-@pytest.fixture(scope="module")
-def snapshot(fresh_dsn: str) -> Iterator[Any]:
-    async def load() -> Any:
-        conn = await asyncpg.connect(fresh_dsn)
-        try:
-            await conn.execute((SHARED / "schema.sql").read_text(encoding="utf-8"))
-            return await load_catalog_snapshot(conn)
-        finally:
-            await conn.close()
-
-    yield asyncio.run(load())
 
 
 def plan(snapshot: Any, who: str, sql: str) -> StatementPlan:

@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
 import pytest
 
 from tests.pipeline.test_plan import plan
-from tests.redteam.corpus import SHARED
-
-
-@pytest.fixture(scope="module")
-def snapshot(fresh_dsn: str) -> Iterator[Any]:
-    from proxy.sql import load_catalog_snapshot
-
-    async def load() -> Any:
-        conn = await asyncpg.connect(fresh_dsn)
-        try:
-            await conn.execute((SHARED / "schema.sql").read_text(encoding="utf-8"))
-            return await load_catalog_snapshot(conn)
-        finally:
-            await conn.close()
-
-    yield asyncio.run(load())
 
 
 def inside_fence(snapshot: Any, sql: str) -> str:

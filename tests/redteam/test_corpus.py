@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 
 from proxy.http.encode import json_value
+from tests.cli.process import post_json
 from tests.redteam.corpus import SECRETS, Case, canaries, corpus, leaked
 
 CASES = corpus()
@@ -23,20 +24,9 @@ def post_query(base: str, case: Case) -> tuple[int, dict[str, Any]]:
     body: dict[str, Any] = {"sql": case.sql, "params": case.params}
     if case.purpose is not None:
         body["purpose"] = case.purpose
-    request = urllib.request.Request(
-        f"{base}/v1/query",
-        data=json.dumps(body).encode(),
-        headers={
-            "Authorization": f"Bearer {SECRETS[case.principal]}",
-            "Content-Type": "application/json",
-        },
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
+    status, answer = post_json(f"{base}/v1/query", body, SECRETS[case.principal])
+    assert isinstance(answer, dict)
+    return status, answer
 
 
 async def direct_rows(dsn: str, sql: str, params: list[Any]) -> list[Any]:
