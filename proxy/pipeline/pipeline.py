@@ -20,7 +20,7 @@ from proxy.pipeline.plan import StatementPlan, plan_statement
 from proxy.pipeline.request import QueryRequest
 from proxy.policy import PolicyEngine
 from proxy.provision import db_role_name
-from proxy.sql import UndefinedRelation, analyze_sql
+from proxy.sql import UndefinedColumn, UndefinedRelation, analyze_sql
 from proxy.upstream.execute import ExecutionLimits, run_statement
 from proxy.upstream.pool import Upstream
 from proxy.upstream.results import ResultSet
@@ -97,7 +97,8 @@ class Pipeline:
     async def _plan(self, request: QueryRequest) -> StatementPlan:
         try:
             return self._cached_plan(request)
-        except UndefinedRelation:
+        except (UndefinedRelation, UndefinedColumn):
+            # a table or column created since the snapshot: reload once and try again
             if not await self._catalog.refresh():
                 raise
             return self._cached_plan(request)

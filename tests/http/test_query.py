@@ -212,3 +212,25 @@ async def test_an_unexpected_error_refuses_without_leaking(
     assert IIN not in message
     assert "RuntimeError" in caplog.text
     assert IIN not in caplog.text
+
+
+async def test_a_table_created_after_start_is_found(
+    client: Client, fresh_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncpg
+
+    from proxy.pipeline import catalog
+
+    sql = {"sql": "SELECT count(*) FROM created_later"}
+    before = await client.post("/v1/query", headers=DPO, json=sql)
+    assert (await error_of(before))[1] == "42P01"
+    conn = await asyncpg.connect(fresh_dsn)
+    try:
+        await conn.execute("CREATE TABLE created_later (id int)")
+    finally:
+        await conn.close()
+    # the spacing between reloads is not under test here
+    monkeypatch.setattr(catalog, "MIN_REFRESH_INTERVAL_S", 0.0)
+    after = await client.post("/v1/query", headers=DPO, json=sql)
+    # the DPO's policy grants public.*.*: once the snapshot knows the table, it is served
+    assert after.status == 200, await after.text()
