@@ -73,6 +73,7 @@ async def open_upstream(
             max_size=settings.pool_max_size,
             timeout=settings.connect_timeout_s,
             init=configure_connection,
+            reset=keep_session,
             server_settings=server_settings,
         )
     except CONNECT_ERRORS as exc:
@@ -95,6 +96,14 @@ async def configure_connection(conn: Any) -> None:
         await conn.set_type_codec(
             name, schema="pg_catalog", encoder=_json_text, decoder=json.loads, format="text"
         )
+
+
+async def keep_session(conn: Any) -> None:
+    """What the pool runs on a connection coming back, after asyncpg's own rollback of any open
+    transaction: nothing. Its default (`RESET ALL; CLOSE ALL; UNLISTEN *; ...`) costs a round
+    trip per statement and undoes nothing here: the analysis refuses every statement that
+    changes session state (SET, LISTEN, DECLARE, advisory locks), and the proxy's own SET LOCAL
+    ends with the statement's transaction."""
 
 
 def _json_text(value: object) -> str:
