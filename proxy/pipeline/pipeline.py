@@ -21,7 +21,7 @@ from proxy.pipeline.request import QueryRequest
 from proxy.policy import PolicyEngine
 from proxy.provision import db_role_name
 from proxy.sql import UndefinedColumn, UndefinedRelation, analyze_sql
-from proxy.upstream.execute import ExecutionLimits, run_statement
+from proxy.upstream.execute import ExecutionLimits, Shapes, run_statement
 from proxy.upstream.pool import Upstream
 from proxy.upstream.results import ResultSet
 
@@ -54,6 +54,7 @@ class Pipeline:
         self._redactor = redactor
         self._limits = limits
         self._role_prefix = role_prefix
+        self._shapes = Shapes()
         self._plans: OrderedDict[Hashable, StatementPlan] = OrderedDict()
 
     @classmethod
@@ -83,6 +84,7 @@ class Pipeline:
                 is_query=plan.is_query,
                 scrub_errors=plan.scrub_errors,
                 database_role=self._database_role(request),
+                shapes=self._shapes,
             )
         if len(result.columns) != len(plan.masked_outputs):
             raise PipelineError("the result's columns differ from the analysed statement's")
@@ -101,6 +103,7 @@ class Pipeline:
             # a table or column created since the snapshot: reload once and try again
             if not await self._catalog.refresh():
                 raise
+            self._shapes.clear()
             return self._cached_plan(request)
 
     def _cached_plan(self, request: QueryRequest) -> StatementPlan:

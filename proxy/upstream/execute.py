@@ -5,11 +5,17 @@ carry the same limit as their server-side `statement_timeout` (see `open_upstrea
 statement is cancelled on both ends without a round trip per statement to set it.
 Row-returning queries are read through a cursor and stop at `max_rows + 1`, so a huge result is
 refused instead of filling memory.
+
+A query's shape (its parameter and column types) is learnt from the first prepare and kept in a
+`Shapes` cache; later runs convert parameters from it and open the cursor through asyncpg's
+per-connection statement cache, which saves the prepare round trip. A cached statement the
+database invalidated (a schema change) is dropped and the statement run once more.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,11 +27,44 @@ from proxy.upstream.errors import StatementTimeout, from_postgres_error
 from proxy.upstream.params import convert_parameters
 from proxy.upstream.results import ResultColumn, ResultSet
 
+SHAPES_KEPT = 4096
+
 
 @dataclass(frozen=True)
 class ExecutionLimits:
     timeout_s: float
     max_rows: int
+
+
+@dataclass(frozen=True)
+class StatementShape:
+    parameter_types: tuple[str, ...]
+    columns: tuple[ResultColumn, ...]
+
+
+class Shapes:
+    """Query shapes by statement text, the most recently used kept."""
+
+    def __init__(self, size: int = SHAPES_KEPT) -> None:
+        self._shapes: OrderedDict[str, StatementShape] = OrderedDict()
+        self._size = size
+
+    def get(self, sql: str) -> StatementShape | None:
+        shape = self._shapes.get(sql)
+        if shape is not None:
+            self._shapes.move_to_end(sql)
+        return shape
+
+    def put(self, sql: str, shape: StatementShape) -> None:
+        self._shapes[sql] = shape
+        if len(self._shapes) > self._size:
+            self._shapes.popitem(last=False)
+
+    def forget(self, sql: str) -> None:
+        self._shapes.pop(sql, None)
+
+    def clear(self) -> None:
+        self._shapes.clear()
 
 
 async def run_statement(
@@ -37,40 +76,64 @@ async def run_statement(
     is_query: bool,
     scrub_errors: bool,
     database_role: str | None = None,
+    shapes: Shapes | None = None,
 ) -> ResultSet:
     """Run `sql` on `conn` (an asyncpg connection the caller holds); errors become ProxyErrors.
 
     With `database_role`, the statement runs as that (provisioned, least-privilege) role for the
     duration of its transaction; the name comes from configuration, never from a client."""
-    try:
-        async with asyncio.timeout(limits.timeout_s), conn.transaction():
-            if database_role is not None:
-                await conn.execute(f'SET LOCAL ROLE "{database_role}"')
-            statement = await conn.prepare(sql)
-            args = convert_parameters(params, [p.name for p in statement.get_parameters()])
-            columns = tuple(
-                ResultColumn(a.name, a.type.name, a.type.oid) for a in statement.get_attributes()
-            )
-            if is_query and columns:
-                rows = await _bounded_rows(statement, args, limits.max_rows)
-                return ResultSet(columns, rows, f"SELECT {len(rows)}")
-            rows = [tuple(r) for r in await statement.fetch(*args)]
-            return ResultSet(columns, rows, statement.get_statusmsg())
-    except TimeoutError:
-        raise StatementTimeout(
-            f"the statement ran longer than query.statement_timeout_s ({limits.timeout_s} s) "
-            "and was cancelled"
-        ) from None
-    except asyncpg.PostgresError as exc:
-        if getattr(exc, "sqlstate", None) == "57014":
-            raise StatementTimeout("the statement was cancelled by the database") from None
-        raise from_postgres_error(exc, scrub=scrub_errors) from None
+    for attempt in (1, 2):
+        try:
+            async with asyncio.timeout(limits.timeout_s), conn.transaction():
+                if database_role is not None:
+                    await conn.execute(f'SET LOCAL ROLE "{database_role}"')
+                return await _execute(conn, sql, params, limits, is_query, shapes)
+        except asyncpg.exceptions.InvalidCachedStatementError as exc:
+            if shapes is not None:
+                shapes.forget(sql)
+            if attempt == 2:
+                raise from_postgres_error(exc, scrub=scrub_errors) from None
+        except TimeoutError:
+            raise StatementTimeout(
+                f"the statement ran longer than query.statement_timeout_s ({limits.timeout_s} s)"
+                " and was cancelled"
+            ) from None
+        except asyncpg.PostgresError as exc:
+            if getattr(exc, "sqlstate", None) == "57014":
+                raise StatementTimeout("the statement was cancelled by the database") from None
+            raise from_postgres_error(exc, scrub=scrub_errors) from None
+    raise AssertionError("unreachable: the second attempt returns or raises")  # pragma: no cover
 
 
-async def _bounded_rows(
-    statement: Any, args: Sequence[object], max_rows: int
-) -> list[tuple[object, ...]]:
-    cursor = await statement.cursor(*args)
+async def _execute(
+    conn: Any,
+    sql: str,
+    params: Sequence[object],
+    limits: ExecutionLimits,
+    is_query: bool,
+    shapes: Shapes | None,
+) -> ResultSet:
+    shape = shapes.get(sql) if shapes is not None and is_query else None
+    if shape is not None:  # asyncpg's statement cache prepares once per connection
+        args = convert_parameters(params, shape.parameter_types)
+        rows = await _bounded_rows(await conn.cursor(sql, *args), limits.max_rows)
+        return ResultSet(shape.columns, rows, f"SELECT {len(rows)}")
+    statement = await conn.prepare(sql)
+    parameter_types = tuple(p.name for p in statement.get_parameters())
+    args = convert_parameters(params, parameter_types)
+    columns = tuple(
+        ResultColumn(a.name, a.type.name, a.type.oid) for a in statement.get_attributes()
+    )
+    if is_query and columns:
+        if shapes is not None:
+            shapes.put(sql, StatementShape(parameter_types, columns))
+        rows = await _bounded_rows(await statement.cursor(*args), limits.max_rows)
+        return ResultSet(columns, rows, f"SELECT {len(rows)}")
+    rows = [tuple(r) for r in await statement.fetch(*args)]
+    return ResultSet(columns, rows, statement.get_statusmsg())
+
+
+async def _bounded_rows(cursor: Any, max_rows: int) -> list[tuple[object, ...]]:
     rows = [tuple(r) for r in await cursor.fetch(max_rows + 1)]
     if len(rows) > max_rows:
         raise RequestTooLarge(

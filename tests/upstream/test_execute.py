@@ -11,7 +11,8 @@ import pytest
 
 from proxy.errors import RequestTooLarge
 from proxy.upstream.errors import VALUE_BEARING_CLASSES, StatementTimeout, UpstreamError
-from proxy.upstream.execute import ExecutionLimits, run_statement
+from proxy.upstream.execute import ExecutionLimits, Shapes, run_statement
+from proxy.upstream.params import InvalidParameter
 from proxy.upstream.pool import configure_connection
 
 LIMITS = ExecutionLimits(timeout_s=5, max_rows=100)
@@ -162,3 +163,36 @@ async def test_pooled_connections_carry_the_statement_timeout(fresh_dsn: str) ->
         upstream.connection() as c,
     ):
         assert await c.fetchval("SHOW statement_timeout") == "1500ms"
+
+
+async def test_a_query_shape_is_learnt_once_and_reused(conn: Any) -> None:
+    shapes = Shapes()
+    sql = "SELECT id, name FROM people WHERE id = $1"
+    first = await run_statement(
+        conn, sql, ["1"], LIMITS, is_query=True, scrub_errors=True, shapes=shapes
+    )
+    shape = shapes.get(sql)
+    assert shape is not None and shape.parameter_types == ("int4",)
+    again = await run_statement(
+        conn, sql, ["1"], LIMITS, is_query=True, scrub_errors=True, shapes=shapes
+    )
+    assert again == first
+    with pytest.raises(InvalidParameter):  # parameters are still converted by the known types
+        await run_statement(
+            conn, sql, ["one"], LIMITS, is_query=True, scrub_errors=True, shapes=shapes
+        )
+
+
+async def test_a_schema_change_drops_the_stale_shape(conn: Any) -> None:
+    shapes = Shapes()
+    await conn.execute("CREATE TABLE IF NOT EXISTS changing (id int, v int)")
+    await conn.execute("INSERT INTO changing VALUES (1, 2)")
+    sql = "SELECT * FROM changing"
+    for _ in range(2):
+        await run_statement(conn, sql, [], LIMITS, is_query=True, scrub_errors=True, shapes=shapes)
+    await conn.execute("ALTER TABLE changing ALTER COLUMN v TYPE bigint")
+    result = await run_statement(
+        conn, sql, [], LIMITS, is_query=True, scrub_errors=True, shapes=shapes
+    )
+    assert [c.type_name for c in result.columns] == ["int4", "int8"]
+    assert result.rows == [(1, 2)]
