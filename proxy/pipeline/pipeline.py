@@ -8,13 +8,13 @@ rewritten statement reaches the database. Audit and detection join in later issu
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
 
 from proxy.config import Settings
 from proxy.detection.redact import Redactor
 from proxy.errors import AccessDenied, ProxyError
+from proxy.lru import LruCache
 from proxy.pipeline.catalog import CatalogHolder
 from proxy.pipeline.plan import StatementPlan, plan_statement
 from proxy.pipeline.request import QueryRequest
@@ -55,7 +55,7 @@ class Pipeline:
         self._limits = limits
         self._role_prefix = role_prefix
         self._shapes = Shapes()
-        self._plans: OrderedDict[Hashable, StatementPlan] = OrderedDict()
+        self._plans: LruCache[Hashable, StatementPlan] = LruCache(PLAN_CACHE_SIZE)
 
     @classmethod
     async def build(cls, settings: Settings, upstream: Upstream) -> Pipeline:
@@ -117,13 +117,9 @@ class Pipeline:
             self._catalog.snapshot.version,
         )
         plan = self._plans.get(key)
-        if plan is not None:
-            self._plans.move_to_end(key)
-            return plan
-        plan = self._make_plan(request)
-        self._plans[key] = plan
-        if len(self._plans) > PLAN_CACHE_SIZE:
-            self._plans.popitem(last=False)
+        if plan is None:
+            plan = self._make_plan(request)
+            self._plans.put(key, plan)
         return plan
 
     def _make_plan(self, request: QueryRequest) -> StatementPlan:

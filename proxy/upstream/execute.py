@@ -15,7 +15,6 @@ database invalidated (a schema change) is dropped and the statement run once mor
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 import asyncpg
 
 from proxy.errors import RequestTooLarge
+from proxy.lru import LruCache
 from proxy.upstream.errors import StatementTimeout, from_postgres_error
 from proxy.upstream.params import convert_parameters
 from proxy.upstream.results import ResultColumn, ResultSet
@@ -42,29 +42,11 @@ class StatementShape:
     columns: tuple[ResultColumn, ...]
 
 
-class Shapes:
+class Shapes(LruCache[str, StatementShape]):
     """Query shapes by statement text, the most recently used kept."""
 
     def __init__(self, size: int = SHAPES_KEPT) -> None:
-        self._shapes: OrderedDict[str, StatementShape] = OrderedDict()
-        self._size = size
-
-    def get(self, sql: str) -> StatementShape | None:
-        shape = self._shapes.get(sql)
-        if shape is not None:
-            self._shapes.move_to_end(sql)
-        return shape
-
-    def put(self, sql: str, shape: StatementShape) -> None:
-        self._shapes[sql] = shape
-        if len(self._shapes) > self._size:
-            self._shapes.popitem(last=False)
-
-    def forget(self, sql: str) -> None:
-        self._shapes.pop(sql, None)
-
-    def clear(self) -> None:
-        self._shapes.clear()
+        super().__init__(size)
 
 
 async def run_statement(
