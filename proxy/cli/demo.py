@@ -1,8 +1,9 @@
 """`palata-proxy demo`: the embedded default, a whole Palata stack on one machine.
 
 It starts a private PostgreSQL in the data folder (or uses the server named by `--upstream`),
-builds the synthetic Palata database there on the first run and reuses it afterwards, puts the
-proxy in front of it with the demo principals, and prints what a newcomer needs to try it.
+builds the synthetic Palata database there on the first run and reuses it afterwards, provisions
+least-privilege database roles for the demo policy in its own server, puts the proxy in front of
+it with the demo principals, and prints what a newcomer needs to try it.
 Ctrl-C stops the proxy, then the database.
 """
 
@@ -28,9 +29,11 @@ from proxy.http.app import create_app
 from proxy.identity.demo import DEMO_PRINCIPALS_FILE
 from proxy.identity.principals import PrincipalDirectory
 from proxy.pipeline import Pipeline
+from proxy.provision import DEFAULT_PREFIX, apply_grants, compute_grants
+from proxy.provision.startup import refuse_excess_privileges
 from proxy.upstream.dsn import redact_dsn, with_database
 from proxy.upstream.embedded import embedded_postgres
-from proxy.upstream.pool import open_upstream
+from proxy.upstream.pool import Upstream, open_upstream
 
 if TYPE_CHECKING:
     from proxy.synth import DatasetReport
@@ -93,10 +96,16 @@ async def _demo(
     settings: Settings, principals: PrincipalDirectory, dsn: str, where: str, started: float
 ) -> None:
     dataset, reused = await _ensure_dataset(dsn, settings)
+    own_server = settings.upstream.dsn is None
+    if own_server:  # defence in depth, as in production: statements run as provisioned roles
+        upstream_settings = settings.upstream.model_copy(update={"role_prefix": DEFAULT_PREFIX})
+        settings = settings.model_copy(update={"upstream": upstream_settings})
     async with open_upstream(
         dsn, settings.upstream, settings.query.statement_timeout_s
     ) as upstream:
         pipeline = await Pipeline.build(settings, upstream)
+        if own_server:
+            await _provision(upstream, pipeline)
         app = create_app(settings, upstream, principals, pipeline)
 
         def ready() -> None:
@@ -104,6 +113,16 @@ async def _demo(
             print(f"{banner}\nReady in {time.monotonic() - started:.1f} s.", flush=True)
 
         await serve_http_until_stopped(app, settings, ready)
+
+
+async def _provision(upstream: Upstream, pipeline: Pipeline) -> None:
+    """Least-privilege roles for the demo policy in the demo's own server (idempotent)."""
+    grants = compute_grants(pipeline.engine, pipeline.catalog.snapshot, DEFAULT_PREFIX)
+    async with upstream.connection() as conn:
+        await apply_grants(conn, grants)
+    await refuse_excess_privileges(
+        upstream, pipeline.engine, pipeline.catalog.snapshot, DEFAULT_PREFIX
+    )
 
 
 async def _ensure_database(admin_dsn: str, name: str) -> str:

@@ -51,6 +51,9 @@ def run_demo_once(data_dir: Path, log: Path, stop: signal.Signals = signal.SIGIN
         assert status == 200 and masked["rows"][0][0].startswith("********"), masked
         status, clear = post_json(f"{base}/v1/query", {"sql": iin}, "palata-demo-dpo")
         assert status == 200 and clear["rows"][0][0].isdigit(), "the DPO reads in clear"
+        who = {"sql": "SELECT current_user"}
+        status, role = post_json(f"{base}/v1/query", who, "palata-demo-collector")
+        assert status == 200 and role["rows"] == [["palata_collector"]], role
         assert postgres_processes_for(data_dir), "the embedded server should be running"
     assert process.returncode == 0, log.read_text()
     assert not postgres_processes_for(data_dir), f"{stop.name} must stop the embedded server"
