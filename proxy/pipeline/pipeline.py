@@ -21,15 +21,21 @@ from proxy.pipeline.request import QueryRequest
 from proxy.policy import PolicyEngine
 from proxy.provision import db_role_name
 from proxy.sql import UndefinedColumn, UndefinedRelation, analyze_sql
+from proxy.upstream.errors import UpstreamError
 from proxy.upstream.execute import ExecutionLimits, Shapes, run_statement
 from proxy.upstream.pool import Upstream
 from proxy.upstream.results import ResultSet
 
 PLAN_CACHE_SIZE = 4096
+STALE_CATALOG_STATES = frozenset({"42P01", "42703"})  # undefined table, undefined column
 
 
 class PipelineError(ProxyError):
     """The pipeline's own invariant broke; the request is refused rather than served."""
+
+
+class StaleCatalog(PipelineError):
+    """The database returned another shape than the snapshot predicts: a schema change."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,18 @@ class Pipeline:
         return self._catalog
 
     async def run(self, request: QueryRequest) -> QueryOutcome:
+        try:
+            return await self._run(request)
+        except (UpstreamError, StaleCatalog) as exc:
+            # the database changed since the snapshot (a table or column dropped, added or
+            # renamed): reload the snapshot once, and plan and run again
+            stale = isinstance(exc, StaleCatalog) or exc.sqlstate in STALE_CATALOG_STATES
+            if not stale or not await self._catalog.refresh():
+                raise
+            self._shapes.clear()
+            return await self._run(request)
+
+    async def _run(self, request: QueryRequest) -> QueryOutcome:
         plan = await self._plan(request)
         async with self._upstream.connection() as conn:
             result = await run_statement(
@@ -87,7 +105,7 @@ class Pipeline:
                 shapes=self._shapes,
             )
         if len(result.columns) != len(plan.masked_outputs):
-            raise PipelineError("the result's columns differ from the analysed statement's")
+            raise StaleCatalog("the result's columns differ from the analysed statement's")
         return QueryOutcome(await self._redact(result, plan), plan.masked_outputs)
 
     def _database_role(self, request: QueryRequest) -> str | None:

@@ -21,7 +21,7 @@ from typing import Any
 
 import asyncpg
 
-from proxy.errors import RequestTooLarge
+from proxy.errors import ProxyError, RequestTooLarge
 from proxy.lru import LruCache
 from proxy.upstream.errors import StatementTimeout, from_postgres_error
 from proxy.upstream.params import convert_parameters
@@ -70,10 +70,12 @@ async def run_statement(
                 if database_role is not None:
                     await conn.execute(f'SET LOCAL ROLE "{database_role}"')
                 return await _execute(conn, sql, params, limits, is_query, shapes)
-        except asyncpg.exceptions.InvalidCachedStatementError as exc:
+        except (asyncpg.exceptions.InvalidCachedStatementError, _StaleShape) as exc:
             if shapes is not None:
                 shapes.forget(sql)
             if attempt == 2:
+                if isinstance(exc, _StaleShape):
+                    raise exc.as_error() from None
                 raise from_postgres_error(exc, scrub=scrub_errors) from None
         except TimeoutError:
             raise StatementTimeout(
@@ -98,7 +100,15 @@ async def _execute(
     shape = shapes.get(sql) if shapes is not None and is_query else None
     if shape is not None:  # asyncpg's statement cache prepares once per connection
         args = convert_parameters(params, shape.parameter_types)
-        rows = await _bounded_rows(await conn.cursor(sql, *args), limits.max_rows)
+        records = await _bounded_records(await conn.cursor(sql, *args), limits.max_rows)
+        names = tuple(c.name for c in shape.columns)
+        if not records:  # nothing to check the remembered columns against: ask the database
+            raise _StaleShape()
+        if tuple(records[0].keys()) != names:
+            # this connection prepared the text after a schema change: the remembered columns
+            # would label the values wrongly, so run it again the long way
+            raise _StaleShape()
+        rows = [tuple(r) for r in records]
         return ResultSet(shape.columns, rows, f"SELECT {len(rows)}")
     statement = await conn.prepare(sql)
     parameter_types = tuple(p.name for p in statement.get_parameters())
@@ -109,14 +119,23 @@ async def _execute(
     if is_query and columns:
         if shapes is not None:
             shapes.put(sql, StatementShape(parameter_types, columns))
-        rows = await _bounded_rows(await statement.cursor(*args), limits.max_rows)
+        rows = [
+            tuple(r) for r in await _bounded_records(await statement.cursor(*args), limits.max_rows)
+        ]
         return ResultSet(columns, rows, f"SELECT {len(rows)}")
     rows = [tuple(r) for r in await statement.fetch(*args)]
     return ResultSet(columns, rows, statement.get_statusmsg())
 
 
-async def _bounded_rows(cursor: Any, max_rows: int) -> list[tuple[object, ...]]:
-    rows = [tuple(r) for r in await cursor.fetch(max_rows + 1)]
+class _StaleShape(Exception):
+    """The remembered columns no longer match what the database returns for the text."""
+
+    def as_error(self) -> ProxyError:
+        return ProxyError("the statement's result changed shape twice in a row; try again")
+
+
+async def _bounded_records(cursor: Any, max_rows: int) -> list[Any]:
+    rows = list(await cursor.fetch(max_rows + 1))
     if len(rows) > max_rows:
         raise RequestTooLarge(
             f"the result has more than query.max_rows ({max_rows}) rows: "

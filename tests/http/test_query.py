@@ -234,3 +234,26 @@ async def test_a_table_created_after_start_is_found(
     after = await client.post("/v1/query", headers=DPO, json=sql)
     # the DPO's policy grants public.*.*: once the snapshot knows the table, it is served
     assert after.status == 200, await after.text()
+
+
+async def test_a_column_dropped_after_start_reloads_the_catalogue(
+    client: Client, fresh_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncpg
+
+    from proxy.pipeline import catalog
+
+    conn = await asyncpg.connect(fresh_dsn)
+    try:
+        await conn.execute("CREATE TABLE shrinking (id int, gone text)")
+        monkeypatch.setattr(catalog, "MIN_REFRESH_INTERVAL_S", 0.0)
+        sql = {"sql": "SELECT * FROM shrinking"}
+        first = await client.post("/v1/query", headers=DPO, json=sql)
+        assert [c["name"] for c in (await first.json())["columns"]] == ["id", "gone"]
+        await conn.execute("ALTER TABLE shrinking DROP COLUMN gone")
+    finally:
+        await conn.close()
+    # the cached plan names the dropped column; the database's 42703 triggers one reload
+    after = await client.post("/v1/query", headers=DPO, json=sql)
+    assert after.status == 200, await after.text()
+    assert [c["name"] for c in (await after.json())["columns"]] == ["id"]
