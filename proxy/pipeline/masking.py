@@ -13,10 +13,7 @@ from collections.abc import Mapping, Sequence
 from proxy.policy import MaskOperator, TableDecision
 from proxy.policy.literals import AttributeValue
 from proxy.sql import Column, Relation
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+from proxy.sql.quoting import quote_ident, quote_qualified
 
 
 def column_expression(column: Column, decision: TableDecision, nulled: frozenset[str]) -> str:
@@ -52,7 +49,7 @@ def masking_subquery(
     its partitions, so it is read whole."""
     items = ", ".join(column_expression(c, decision, nulled) for c in relation.columns)
     only = "ONLY " if relation.relkind == "r" else ""
-    source = f"{only}{quote_ident(relation.schema)}.{quote_ident(relation.name)}"
+    source = f"{only}{quote_qualified(relation.schema, relation.name)}"
     row_filter = decision.render_row_filter_sql(attributes)
     predicates = [f"({row_filter})"] if row_filter else []
     predicates += conditions  # leakproof copies of the client's conditions (see pushdown)

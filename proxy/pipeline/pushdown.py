@@ -18,9 +18,9 @@ from pglast import ast
 from pglast.enums import A_Expr_Kind, BoolExprType
 from pglast.stream import RawStream
 
-from proxy.pipeline.masking import quote_ident
 from proxy.policy import TableDecision
 from proxy.sql import BaseRef, Relation
+from proxy.sql.quoting import quote_ident
 
 COMPARISONS = frozenset({"=", "<>", "<", "<=", ">", ">="})
 # Types whose comparison operators PostgreSQL marks leakproof (numeric's are not).

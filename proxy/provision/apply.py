@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from proxy.provision.grants import RoleGrants
-from proxy.provision.names import quote_ident, quote_table
+from proxy.provision.names import quote_table
 from proxy.provision.privileges import held, owned_sequences, role_attributes
+from proxy.sql.quoting import quote_ident
 
 _ATTRIBUTES = "NOLOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
 _WANTED = {"rolinherit": False, "rolcanlogin": False, "rolsuper": False, "rolcreatedb": False}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from proxy.errors import ConfigError
+from proxy.sql.quoting import quote_qualified
 
 DEFAULT_PREFIX = "palata_"
 MAX_IDENTIFIER = 63  # NAMEDATALEN - 1: PostgreSQL truncates longer names silently
@@ -30,12 +31,7 @@ def db_role_name(roles: str | tuple[str, ...], prefix: str = DEFAULT_PREFIX) -> 
     return name
 
 
-def quote_ident(name: str) -> str:
-    """A double-quoted SQL identifier (quotes doubled), safe for any name."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def quote_table(table: str) -> str:
     """`"schema"."table"` for a `schema.table` key (names of the catalogue contain no dot)."""
     schema, _, name = table.partition(".")
-    return f"{quote_ident(schema)}.{quote_ident(name)}"
+    return quote_qualified(schema, name)

@@ -23,6 +23,7 @@ import asyncpg
 
 from proxy.errors import ProxyError, RequestTooLarge
 from proxy.lru import LruCache
+from proxy.sql.quoting import quote_ident
 from proxy.upstream.errors import StatementTimeout, from_postgres_error
 from proxy.upstream.params import convert_parameters
 from proxy.upstream.results import ResultColumn, ResultSet
@@ -68,7 +69,7 @@ async def run_statement(
         try:
             async with asyncio.timeout(limits.timeout_s), conn.transaction():
                 if database_role is not None:
-                    await conn.execute(f'SET LOCAL ROLE "{database_role}"')
+                    await conn.execute(f"SET LOCAL ROLE {quote_ident(database_role)}")
                 return await _execute(conn, sql, params, limits, is_query, shapes)
         except (asyncpg.exceptions.InvalidCachedStatementError, _StaleShape) as exc:
             if shapes is not None:

@@ -10,8 +10,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from proxy.pipeline.masking import masking_subquery, quote_ident
+from proxy.pipeline.masking import masking_subquery
 from proxy.sql import load_catalog_snapshot
+from proxy.sql.quoting import quote_ident
 from tests.policy.support import redteam_engine
 
 COLLECTOR = ("collector",)
@@ -103,7 +104,3 @@ def test_region_literal_cannot_break_out(fresh_dsn: str, snapshot: Any) -> None:
     subquery = collector_subquery(snapshot, region="x' OR '1'='1")
     rows, _ = asyncio.run(fetch(fresh_dsn, f"SELECT count(*) FROM ({subquery}) d"))
     assert rows[0][0] == 0
-
-
-def test_quote_ident_doubles_quotes() -> None:
-    assert quote_ident('we"ird') == '"we""ird"'

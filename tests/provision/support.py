@@ -13,6 +13,7 @@ from pathlib import Path
 import asyncpg
 
 from proxy.policy import PolicyEngine
+from proxy.sql.quoting import quote_ident
 from tests.redteam.corpus import SHARED
 from tests.support import REPO
 
@@ -52,7 +53,7 @@ async def _drop_roles(dsn: str, prefix: str) -> None:
             "SELECT rolname FROM pg_roles WHERE starts_with(rolname, $1)", prefix
         )
         for row in names:
-            quoted = '"' + row["rolname"].replace('"', '""') + '"'
+            quoted = quote_ident(row["rolname"])
             await conn.execute(f"DROP OWNED BY {quoted}")
             await conn.execute(f"DROP ROLE {quoted}")
     finally:
