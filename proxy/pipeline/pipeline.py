@@ -8,7 +8,7 @@ rewritten statement reaches the database. Audit and detection join in later issu
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, replace
 
 from proxy.config import Settings
@@ -168,6 +168,6 @@ def _text_or_none(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _hashable(attributes: object) -> Hashable:
-    items = getattr(attributes, "items", lambda: ())()
-    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in items))
+def _hashable(attributes: Mapping[str, object]) -> Hashable:
+    """The principal's attributes as a cache-key part (lists become tuples)."""
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in attributes.items()))

@@ -74,9 +74,7 @@ async def run_statement(
         except (asyncpg.exceptions.InvalidCachedStatementError, _StaleShape) as exc:
             if shapes is not None:
                 shapes.forget(sql)
-            if attempt == 2:
-                if isinstance(exc, _StaleShape):
-                    raise exc.as_error() from None
+            if attempt == 2 and isinstance(exc, asyncpg.PostgresError):
                 raise from_postgres_error(exc, scrub=scrub_errors) from None
         except TimeoutError:
             raise StatementTimeout(
@@ -87,7 +85,8 @@ async def run_statement(
             if getattr(exc, "sqlstate", None) == "57014":
                 raise StatementTimeout("the statement was cancelled by the database") from None
             raise from_postgres_error(exc, scrub=scrub_errors) from None
-    raise AssertionError("unreachable: the second attempt returns or raises")  # pragma: no cover
+    # the second attempt prepares afresh, so its shape cannot be stale; refuse rather than assume
+    raise ProxyError("the statement's result changed shape while it ran; send it again")
 
 
 async def _execute(
@@ -129,10 +128,7 @@ async def _execute(
 
 
 class _StaleShape(Exception):
-    """The remembered columns no longer match what the database returns for the text."""
-
-    def as_error(self) -> ProxyError:
-        return ProxyError("the statement's result changed shape twice in a row; try again")
+    """The remembered columns cannot be trusted for this result: run the text the long way."""
 
 
 async def _bounded_records(cursor: Any, max_rows: int) -> list[Any]:

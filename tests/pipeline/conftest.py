@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from proxy.sql import load_catalog_snapshot
-from tests.redteam.corpus import SHARED
+from tests.redteam.corpus import load_fixture_schema
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def snapshot(fresh_dsn: str) -> Iterator[Any]:
     async def load() -> Any:
         conn = await asyncpg.connect(fresh_dsn)
         try:
-            await conn.execute((SHARED / "schema.sql").read_text(encoding="utf-8"))
+            await load_fixture_schema(conn)
             return await load_catalog_snapshot(conn)
         finally:
             await conn.close()

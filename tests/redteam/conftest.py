@@ -15,7 +15,7 @@ import pytest
 from tests.cli.process import run_cli, running_cli, unused_port, wait_for_http
 from tests.conftest import new_database
 from tests.provision.support import drop_roles, unique_prefix
-from tests.redteam.corpus import SHARED
+from tests.redteam.corpus import load_fixture_schema
 from tests.support import REPO
 
 CONFIG = REPO / "tests" / "redteam" / "proxy.toml"
@@ -25,7 +25,7 @@ COLLECTOR_REGION = "Алматы"
 async def _load_fixture(dsn: str, *, collector_world: bool) -> None:
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute((SHARED / "schema.sql").read_text(encoding="utf-8"))
+        await load_fixture_schema(conn)
         if collector_world:
             await conn.execute("ALTER TABLE payments DROP CONSTRAINT payments_debtor_id_fkey")
             await conn.execute("DELETE FROM debtors WHERE region <> $1", COLLECTOR_REGION)

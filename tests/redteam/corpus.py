@@ -55,3 +55,8 @@ def leaked(text: str, case: Case, forbidden: list[str]) -> list[str]:
     if "LEAK_" in text:
         found.append("a LEAK_ marker")
     return found
+
+
+async def load_fixture_schema(conn: Any) -> None:
+    """shared/redteam/schema.sql into the database of `conn` (an asyncpg connection)."""
+    await conn.execute((SHARED / "schema.sql").read_text(encoding="utf-8"))
