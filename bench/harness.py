@@ -117,6 +117,29 @@ def running_proxy(dsn: str, log: Path) -> Iterator[str]:
             stop_process(process)
 
 
+@contextmanager
+def running_bare_server(answer: bytes, folder: Path) -> Iterator[str]:
+    """`bench.bare_server` answering `answer` to every query; stopped when the block ends."""
+    port = unused_port()
+    answer_file = folder / "answer.json"
+    answer_file.write_bytes(answer)
+    log = folder / "bare_server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bench.bare_server", str(port), str(answer_file)],
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_until_alive(f"{url}/healthz", process, log)
+            yield url
+        finally:
+            stop_process(process)
+
+
 def wait_until_alive(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -32,16 +32,18 @@ from bench.harness import (
     create_database,
     drop_database,
     load_fixture,
+    running_bare_server,
     running_proxy,
     scratch_dsn,
 )
+from bench.http_client import KeepAliveClient, keep_alive_client
 from bench.load import Latency, Lookup, Throughput, concurrent, sequential
 from proxy.config import load_settings
 from proxy.identity.principals import PrincipalDirectory
-from proxy.pipeline.plan import plan_statement
+from proxy.pipeline.plan import StatementPlan, plan_statement
 from proxy.policy import PolicyEngine
 from proxy.sql import analyze_sql, load_catalog_snapshot
-from proxy.upstream.execute import ExecutionLimits, run_statement
+from proxy.upstream.execute import ExecutionLimits, Shapes, run_statement
 from proxy.upstream.pool import PINNED_SETTINGS
 
 LOCAL_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -60,7 +62,7 @@ class Target:
 # -- the ways to look a debtor up --------------------------------------------------------
 
 
-async def rewritten_sql(dsn: str) -> str:
+async def rewritten_plan(dsn: str) -> StatementPlan:
     """What the proxy sends the database for the collector's lookup, planned in-process."""
     settings = load_settings(CONFIG, {}, {"upstream.dsn": dsn})
     engine = PolicyEngine.load(settings.policies.dir, settings.policies.model_path)
@@ -71,7 +73,8 @@ async def rewritten_sql(dsn: str) -> str:
     finally:
         await conn.close()
     [(parsed, analysis)] = analyze_sql(LOOKUP_SQL, snapshot)
-    return plan_statement(parsed, analysis, snapshot, engine, principal, PURPOSE).sql
+    max_rows = settings.query.max_rows
+    return plan_statement(parsed, analysis, snapshot, engine, principal, PURPOSE, max_rows)
 
 
 def direct_lookup(pool: asyncpg.Pool, sql: str) -> Lookup:
@@ -86,14 +89,24 @@ def direct_lookup(pool: asyncpg.Pool, sql: str) -> Lookup:
     return lookup
 
 
-def executed_lookup(pool: asyncpg.Pool, sql: str) -> Lookup:
+def executed_lookup(pool: asyncpg.Pool, plan: StatementPlan) -> Lookup:
     """The proxy's own execution steps on the rewritten SQL, in this process: no HTTP, no
-    analysis; a transaction, SET LOCAL statement_timeout, prepare, cursor, commit."""
+    analysis; the query's shape remembered, its rows bounded in its text (one round trip)."""
     limits = ExecutionLimits(timeout_s=30.0, max_rows=10_000)  # the proxy's defaults
+    shapes = Shapes()
 
     async def lookup(key: int) -> object:
         async with pool.acquire() as conn:
-            return await run_statement(conn, sql, (key,), limits, is_query=True, scrub_errors=True)
+            return await run_statement(
+                conn,
+                plan.sql,
+                (key,),
+                limits,
+                is_query=True,
+                scrub_errors=True,
+                row_bounded=plan.row_bounded,
+                shapes=shapes,
+            )
 
     return lookup
 
@@ -108,6 +121,19 @@ def proxy_lookup(session: aiohttp.ClientSession, url: str) -> Lookup:
             if response.status != 200:
                 raise BenchError(f"the proxy answered {response.status}: {payload[:300]!r}")
             return payload
+
+    return lookup
+
+
+def lean_proxy_lookup(client: KeepAliveClient) -> Lookup:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+
+    async def lookup(key: int) -> object:
+        body = {"sql": LOOKUP_SQL, "params": [key], "purpose": PURPOSE}
+        status, payload = await client.post_json("/v1/query", body, headers)
+        if status != 200:
+            raise BenchError(f"the proxy answered {status}: {payload[:300]!r}")
+        return payload
 
     return lookup
 
@@ -139,30 +165,57 @@ async def check_masked(
 
 @dataclass(frozen=True)
 class Results:
-    targets: tuple[Target, ...]  # the client's SQL direct first, the proxy's door last
+    targets: dict[str, Target]  # by name, in the order timed
     keys: int
     rewritten_sql: str
 
 
+DIRECT = "direct asyncpg, client's SQL"
+REWRITTEN = "direct asyncpg, rewritten SQL"
+EXECUTED = "proxy's execution steps, rewritten SQL"
+DOOR_AIOHTTP = "proxy HTTP door, aiohttp client"
+DOOR = "proxy HTTP door, lean client"
+BARE = "bare aiohttp server, lean client"
+
+
 async def measure(url: str, dsn: str, keys: list[int], options: argparse.Namespace) -> Results:
-    masking_sql = await rewritten_sql(dsn)
+    plan = await rewritten_plan(dsn)
     connector = aiohttp.TCPConnector(limit=options.clients, keepalive_timeout=60)
     pool = await asyncpg.create_pool(
         dsn, min_size=POOL_SIZE, max_size=POOL_SIZE, server_settings=PINNED_SETTINGS
     )
     try:
-        async with aiohttp.ClientSession(connector=connector) as session:
+        async with (
+            aiohttp.ClientSession(connector=connector) as session,
+            keep_alive_client(url, options.clients) as lean,
+        ):
             await check_masked(session, url, pool, keys[len(keys) // 2])
             lookups = {
-                "direct asyncpg, client's SQL": direct_lookup(pool, LOOKUP_SQL),
-                "direct asyncpg, rewritten SQL": direct_lookup(pool, masking_sql),
-                "proxy's execution steps, rewritten SQL": executed_lookup(pool, masking_sql),
-                "proxy HTTP door (collector, masked)": proxy_lookup(session, url),
+                DIRECT: direct_lookup(pool, LOOKUP_SQL),
+                REWRITTEN: direct_lookup(pool, plan.sql),
+                EXECUTED: executed_lookup(pool, plan),
+                DOOR_AIOHTTP: proxy_lookup(session, url),
+                DOOR: lean_proxy_lookup(lean),
             }
             targets = [await time_target(name, fn, keys, options) for name, fn in lookups.items()]
+            answer = await door_answer(lean, keys[0])
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            running_bare_server(answer, Path(tmp)) as bare_url,
+        ):
+            async with keep_alive_client(bare_url, options.clients) as bare:
+                targets.append(await time_target(BARE, lean_proxy_lookup(bare), keys, options))
     finally:
         await pool.close()
-    return Results(tuple(targets), len(keys), masking_sql)
+    return Results({t.name: t for t in targets}, len(keys), plan.sql)
+
+
+async def door_answer(client: KeepAliveClient, key: int) -> bytes:
+    """The door's answer to one lookup, for the bare server to give back."""
+    lookup = lean_proxy_lookup(client)
+    answer = await lookup(key)
+    assert isinstance(answer, bytes)
+    return answer
 
 
 async def time_target(name: str, lookup: Lookup, keys: list[int], options: Any) -> Target:
@@ -178,12 +231,15 @@ def report(results: Results, options: argparse.Namespace) -> str:
         f"1-row lookup by primary key among {results.keys:,} debtors in {REGION}; "
         f"{options.seconds:g} s per phase after {options.warmup:g} s warm-up; pool {POOL_SIZE}",
         f"{'':40} {'1 client: p50':>14} {'p90':>8} {'p99 ms':>8} {f'{n} clients: req/s':>20}",
-        *(_row(t) for t in results.targets),
+        *(_row(t) for t in results.targets.values()),
     ]
-    direct, rewritten, proxy = results.targets[0], results.targets[1], results.targets[-1]
+    direct, rewritten = results.targets[DIRECT], results.targets[REWRITTEN]
+    heavy, proxy, bare = results.targets[DOOR_AIOHTTP], results.targets[DOOR], results.targets[BARE]
     lines += [
         f"throughput ratio at {n} clients: proxy/direct {_ratio(proxy, direct):.3f} (aim >= 0.5), "
-        f"proxy/rewritten-direct {_ratio(proxy, rewritten):.3f}",
+        f"proxy/rewritten-direct {_ratio(proxy, rewritten):.3f}; with aiohttp's client as the "
+        f"load generator {_ratio(heavy, direct):.3f}",
+        f"the HTTP framework's ceiling: a bare aiohttp server/direct {_ratio(bare, direct):.3f}",
         f"added p50 at 1 client: {proxy.latency.p50_ms - direct.latency.p50_ms:.3f} ms vs direct "
         f"(aim < 1 ms), {proxy.latency.p50_ms - rewritten.latency.p50_ms:.3f} ms vs "
         "rewritten-direct",

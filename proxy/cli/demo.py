@@ -29,7 +29,13 @@ from proxy.http.app import create_app
 from proxy.identity.demo import DEMO_PRINCIPALS_FILE
 from proxy.identity.principals import PrincipalDirectory
 from proxy.pipeline import Pipeline
-from proxy.provision import DEFAULT_PREFIX, apply_grants, compute_grants
+from proxy.pipeline.catalog_watch import watch_catalog
+from proxy.provision import (
+    DEFAULT_PREFIX,
+    apply_grants,
+    compute_grants,
+    install_catalog_trigger,
+)
 from proxy.provision.startup import refuse_excess_privileges
 from proxy.upstream.dsn import redact_dsn, with_database
 from proxy.upstream.embedded import embedded_postgres
@@ -112,14 +118,19 @@ async def _demo(
             banner = demo_banner(settings, principals, where, dataset, reused)
             print(f"{banner}\nReady in {time.monotonic() - started:.1f} s.", flush=True)
 
-        await serve_http_until_stopped(app, settings, ready)
+        async with watch_catalog(pipeline.catalog, dsn, settings.upstream):
+            await serve_http_until_stopped(app, settings, ready)
 
 
 async def _provision(upstream: Upstream, pipeline: Pipeline) -> None:
-    """Least-privilege roles for the demo policy in the demo's own server (idempotent)."""
+    """Least-privilege roles for the demo policy in the demo's own server, and the DDL event
+    trigger that pushes schema changes to the proxy (idempotent)."""
     grants = compute_grants(pipeline.engine, pipeline.catalog.snapshot, DEFAULT_PREFIX)
     async with upstream.connection() as conn:
         await apply_grants(conn, grants)
+        trigger = await install_catalog_trigger(conn)
+    if trigger.warning is not None:
+        log.warning("%s", trigger.warning)
     await refuse_excess_privileges(
         upstream, pipeline.engine, pipeline.catalog.snapshot, DEFAULT_PREFIX
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,9 +24,11 @@ from proxy.provision import (
     ApplyReport,
     PrivilegeDiff,
     RoleGrants,
+    TriggerReport,
     apply_grants,
     compare_privileges,
     compute_grants,
+    install_catalog_trigger,
 )
 from proxy.sql import load_catalog_snapshot
 from proxy.upstream.dsn import redact_dsn
@@ -86,6 +89,7 @@ async def _provision(args: argparse.Namespace, engine: PolicyEngine, dsn: str) -
         if args.dry_run:
             return 0
         print(format_report(await apply_grants(conn, grants, args.proxy_login)))
+        print_trigger_report(await install_catalog_trigger(conn))
         diff = await compare_privileges(conn, grants)
     finally:
         await conn.close()
@@ -124,3 +128,10 @@ def format_diff(diff: PrivilegeDiff) -> str:
     lines += [f"  EXCESS  {line}" for line in diff.excess]
     lines += [f"  MISSING {line}" for line in diff.missing]
     return "\n".join(lines)
+
+
+def print_trigger_report(report: TriggerReport) -> None:
+    if report.warning is not None:
+        print(f"WARNING: {report.warning}", file=sys.stderr)
+        return
+    print("Schema-change trigger: " + ("; ".join(report.changes) or "already installed"))

@@ -17,6 +17,7 @@ from proxy.identity.demo import refuse_demo_tokens
 from proxy.identity.jwt_tokens import JwtVerifier
 from proxy.identity.principals import PRINCIPALS_FILE, PrincipalDirectory
 from proxy.pipeline import Pipeline
+from proxy.pipeline.catalog_watch import watch_catalog
 from proxy.provision.startup import refuse_excess_privileges
 from proxy.upstream.dsn import redact_dsn
 from proxy.upstream.pool import open_upstream
@@ -70,4 +71,5 @@ async def _serve(settings: Settings, principals: PrincipalDirectory, verifier: J
             host, port = settings.http.host, settings.http.port
             log.info("HTTP door on http://%s:%d, upstream %s", host, port, redact_dsn(dsn))
 
-        await serve_http_until_stopped(app, settings, ready)
+        async with watch_catalog(pipeline.catalog, dsn, settings.upstream):
+            await serve_http_until_stopped(app, settings, ready)

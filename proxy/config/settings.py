@@ -57,6 +57,9 @@ class UpstreamSection(_Section):
     # set: each statement runs as the provisioned database role <prefix><role> (defence in
     # depth, see `palata-proxy provision`); unset: as the proxy's own login
     role_prefix: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    # how often the catalogue fingerprint is compared, so a schema change reaches the analysis
+    # even without the DDL event trigger `provision` installs (which pushes it at once)
+    catalog_check_interval_s: float = Field(default=30.0, ge=0.5, le=3600)
 
     @field_validator("dsn")
     @classmethod

@@ -1,15 +1,22 @@
 """The catalogue snapshot the analysis resolves names against, and its refresh.
 
-The snapshot is loaded from the upstream database at start. A name the snapshot does not know
-may be a table created since, so the pipeline asks for a refresh and analyses once more; refreshes
-are spaced out so that a client sending unknown names cannot make the proxy reload in a loop.
+The snapshot is loaded from the upstream database at start and replaced whole on a reload; the
+pipeline's plan cache is keyed by `snapshot.version`, so a new snapshot takes effect for the next
+statement. Reloads come from two directions. Pushed: the catalogue watch
+(`proxy.pipeline.catalog_watch`) reloads when the database announces a schema change, or when its
+periodic check finds the catalogue fingerprint changed. Pulled: a name the snapshot does not know
+may be a table created since, so the pipeline asks for a refresh and analyses once more; pulled
+refreshes are spaced out so that a client sending unknown names cannot make the proxy reload in a
+loop. One reload runs at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
+from proxy.pipeline.catalog_fingerprint import catalog_fingerprint
 from proxy.sql import CatalogSnapshot, load_catalog_snapshot
 from proxy.upstream.pool import Upstream
 
@@ -17,25 +24,56 @@ MIN_REFRESH_INTERVAL_S = 5.0
 
 
 class CatalogHolder:
-    def __init__(self, snapshot: CatalogSnapshot, upstream: Upstream) -> None:
+    def __init__(
+        self, snapshot: CatalogSnapshot, upstream: Upstream, fingerprint: str | None = None
+    ) -> None:
         self.snapshot = snapshot
+        self.fingerprint = fingerprint  # of the catalogue the snapshot was read from
+        self.reloads = 0
         self._upstream = upstream
-        self._loaded_at = time.monotonic()
+        self._pulled_at = time.monotonic()
         self._lock = asyncio.Lock()
 
     @classmethod
     async def load(cls, upstream: Upstream) -> CatalogHolder:
         async with upstream.connection() as conn:
-            return cls(await load_catalog_snapshot(conn), upstream)
+            fingerprint, snapshot = await _read_catalog(conn)
+        return cls(snapshot, upstream, fingerprint)
 
     async def refresh(self) -> bool:
-        """Reload unless a reload happened recently; True when the snapshot changed."""
+        """Pulled: reload unless a pulled reload happened recently; True when the snapshot
+        changed."""
         async with self._lock:
-            if time.monotonic() - self._loaded_at < MIN_REFRESH_INTERVAL_S:
+            if time.monotonic() - self._pulled_at < MIN_REFRESH_INTERVAL_S:
                 return False
+            self._pulled_at = time.monotonic()
+            return await self._reload_locked()
+
+    async def reload(self) -> bool:
+        """Pushed: reload now (the schema changed); True when the snapshot changed."""
+        async with self._lock:
+            return await self._reload_locked()
+
+    async def reload_if_changed(self) -> bool:
+        """The periodic check: reload when the catalogue fingerprint differs from the one the
+        snapshot was read with; True when the snapshot changed."""
+        async with self._lock:
             async with self._upstream.connection() as conn:
-                snapshot = await load_catalog_snapshot(conn)
-            self._loaded_at = time.monotonic()
-            changed = snapshot.version != self.snapshot.version
-            self.snapshot = snapshot
-            return changed
+                if await catalog_fingerprint(conn) == self.fingerprint:
+                    return False
+            return await self._reload_locked()
+
+    async def _reload_locked(self) -> bool:
+        async with self._upstream.connection() as conn:
+            fingerprint, snapshot = await _read_catalog(conn)
+        changed = snapshot.version != self.snapshot.version
+        self.snapshot, self.fingerprint = snapshot, fingerprint
+        self.reloads += 1
+        return changed
+
+
+async def _read_catalog(conn: Any) -> tuple[str, CatalogSnapshot]:
+    """The fingerprint and the snapshot, read in one snapshot of the database so they agree (a
+    change committed in between would otherwise go unnoticed by the periodic check)."""
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        return await catalog_fingerprint(conn), await load_catalog_snapshot(conn)

@@ -93,7 +93,7 @@ class Pipeline:
 
     async def _run(self, request: QueryRequest) -> QueryOutcome:
         plan = await self._plan(request)
-        async with self._upstream.connection() as conn:
+        async with self._upstream.connection(self._database_role(request)) as conn:
             result = await run_statement(
                 conn,
                 plan.sql,
@@ -101,7 +101,7 @@ class Pipeline:
                 self._limits,
                 is_query=plan.is_query,
                 scrub_errors=plan.scrub_errors,
-                database_role=self._database_role(request),
+                row_bounded=plan.row_bounded,
                 shapes=self._shapes,
             )
         if len(result.columns) != len(plan.masked_outputs):
@@ -149,7 +149,13 @@ class Pipeline:
             )
         parsed, analysis = statements[0]
         return plan_statement(
-            parsed, analysis, snapshot, self._engine, request.principal, request.purpose
+            parsed,
+            analysis,
+            snapshot,
+            self._engine,
+            request.principal,
+            request.purpose,
+            self._limits.max_rows,
         )
 
     async def _redact(self, result: ResultSet, plan: StatementPlan) -> ResultSet:

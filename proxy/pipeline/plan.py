@@ -9,13 +9,15 @@ which output columns carry masked values and which must be redacted on the way o
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from proxy.errors import AccessDenied
 from proxy.identity.principals import Principal
 from proxy.pipeline.masking import masking_subquery
 from proxy.pipeline.pushdown import pushable_conditions
-from proxy.policy import MaskOperator, PolicyEngine, TableDecision
+from proxy.pipeline.row_bound import row_bound
+from proxy.policy import ColumnDecision, MaskOperator, PolicyEngine, TableDecision
 from proxy.sql import (
     BaseRef,
     CatalogSnapshot,
@@ -37,6 +39,7 @@ TableKey = tuple[str, str]
 class StatementPlan:
     sql: str  # the rewritten, deparsed statement: what reaches the database
     is_query: bool
+    row_bounded: bool  # the text itself returns at most max_rows + 1 rows (see row_bound)
     masked_outputs: tuple[bool, ...]
     redacted_outputs: tuple[bool, ...]
     scrub_errors: bool
@@ -50,18 +53,29 @@ def plan_statement(
     engine: PolicyEngine,
     principal: Principal,
     purpose: str,
+    max_rows: int | None = None,
 ) -> StatementPlan:
+    """The plan for one statement; with `max_rows`, a query's text is bounded to return at
+    most `max_rows + 1` rows where that can be said in SQL (`row_bounded`)."""
     if analysis.kind not in SERVED_KINDS:
         raise AccessDenied(f"{analysis.kind.value} statements are not served by this door")
-    decisions = _decide_tables(analysis, catalog, engine, principal, purpose)
+    decisions, writes = _decide_tables(analysis, catalog, engine, principal, purpose)
     whole_row_tables = {(w.schema, w.table) for w in analysis.whole_rows}
-    _check_columns(analysis, decisions, whole_row_tables)
+    _check_columns(analysis, decisions, writes, whole_row_tables)
     nulled = {key: _redacted(decisions[key]) for key in whole_row_tables if key in decisions}
     replacements = _replacements(parsed, analysis, catalog, decisions, principal, nulled)
-    sql = rewrite(parsed.stmt, analysis, replacements)
+    is_query = analysis.kind is Kind.SELECT
+    bounding = (
+        row_bound(parsed.stmt, max_rows)
+        if is_query and max_rows is not None
+        else nullcontext(enter_result=False)
+    )
+    with bounding as bounded:
+        sql = rewrite(parsed.stmt, analysis, replacements)
     return StatementPlan(
         sql=sql,
-        is_query=analysis.kind is Kind.SELECT,
+        is_query=is_query,
+        row_bounded=bounded,
         masked_outputs=tuple(
             any(_hidden(decisions, s, nulled) for s in o.direct) for o in analysis.outputs
         ),
@@ -79,8 +93,13 @@ def _decide_tables(
     engine: PolicyEngine,
     principal: Principal,
     purpose: str,
-) -> dict[TableKey, TableDecision]:
+) -> tuple[dict[TableKey, TableDecision], dict[TableKey, list[TableDecision]]]:
+    """Per table, the select decision (what the principal may read of it: a written table's
+    WHERE, SET expressions, conflict target and RETURNING read it too, and PostgreSQL asks for
+    SELECT on those columns as well), and every write decision (an upsert both inserts and
+    updates)."""
     decisions: dict[TableKey, TableDecision] = {}
+    writes: dict[TableKey, list[TableDecision]] = {}
     for use in analysis.relations:
         relation = catalog.relation(use.schema, use.name)
         if relation is None:  # the analysis resolved it against this catalog; never expected
@@ -90,36 +109,58 @@ def _decide_tables(
             principal.roles, purpose, use.action.value, f"{use.schema}.{use.name}", columns
         )
         decision.check()
-        if use.action.value != "select" and decision.row_filters:
-            raise AccessDenied(
-                f"{use.action.value} on {use.schema}.{use.name} is refused: the principal sees "
-                "that table through a row filter, and filtered writes are not supported"
-            )
-        if use.action.value == "select" or (use.schema, use.name) not in decisions:
-            decisions[(use.schema, use.name)] = decision
-    return decisions
+        key = (use.schema, use.name)
+        if use.action.value != "select":
+            if decision.row_filters:
+                raise AccessDenied(
+                    f"{use.action.value} on {use.schema}.{use.name} is refused: the principal "
+                    "sees that table through a row filter, and filtered writes are not supported"
+                )
+            writes.setdefault(key, []).append(decision)
+        if use.action.value == "select":
+            decisions[key] = decision
+    for key in writes.keys() - decisions.keys():
+        schema, name = key
+        relation = catalog.relation(schema, name)
+        assert relation is not None  # checked in the loop above
+        columns = [c.name for c in relation.columns]
+        # not checked at table level: a write that reads nothing needs no SELECT at all
+        decisions[key] = engine.decide(
+            principal.roles, purpose, "select", f"{schema}.{name}", columns
+        )
+    return decisions, writes
 
 
 def _check_columns(
     analysis: StatementAnalysis,
     decisions: Mapping[TableKey, TableDecision],
+    writes: Mapping[TableKey, list[TableDecision]],
     whole_row_tables: set[TableKey],
 ) -> None:
     for use in analysis.columns:
         if use.usage in HARMLESS_USAGES:
             continue
-        decision = decisions[(use.schema, use.table)].column(use.column)
-        if decision.decision == "deny":
-            raise AccessDenied(f"column {use.table}.{use.column} is denied ({decision.rule})")
+        key = (use.schema, use.table)
+        if use.usage is Usage.WRITTEN:  # every write action must allow the column
+            for write in writes[key]:
+                _refuse_denied(write.column(use.column), use.table, use.column)
+            continue
+        decision = decisions[key].column(use.column)
+        _refuse_denied(decision, use.table, use.column)
         free_text = decision.mask is MaskOperator.REDACT
         if free_text and use.usage is not Usage.PROJECTED:
-            if (use.schema, use.table) in whole_row_tables:
+            if key in whole_row_tables:
                 continue  # whole-row references see this column as NULL (see `nulled`)
             raise AccessDenied(
                 f"column {use.table}.{use.column} holds free text that this principal reads "
                 "redacted: it may only be selected as it is, not used in expressions, filters, "
                 f"joins, grouping or sorting ({decision.rule})"
             )
+
+
+def _refuse_denied(decision: ColumnDecision, table: str, column: str) -> None:
+    if decision.decision == "deny":
+        raise AccessDenied(f"column {table}.{column} is denied ({decision.rule})")
 
 
 def _redacted(decision: TableDecision) -> frozenset[str]:

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pglast import ast
-from pglast.enums import OnConflictAction
-
-from proxy.sql.columns import item_column
+from proxy.sql.assignments import set_list, write_columns
 from proxy.sql.context import Walk
-from proxy.sql.errors import StatementDenied
-from proxy.sql.expressions import deciding, expression
+from proxy.sql.expressions import deciding
 from proxy.sql.from_clause import add_from_clause, range_var
 from proxy.sql.lineage import union
-from proxy.sql.model import Action, SourceColumn
+from proxy.sql.model import Action
+from proxy.sql.on_conflict import on_conflict
 from proxy.sql.scope import Level, RangeItem
 from proxy.sql.select import select_outputs, with_clause
 from proxy.sql.targets import Outputs, target_list
@@ -36,10 +33,8 @@ def insert(stmt: Any, walk: Walk) -> Outputs:
         walk.copied.update(union(lin for _, lin in values).direct)
         walk.decides(union(lin for _, lin in values).implicit)
         names = names[: len(values)]
-    _write(target, names, walk)
-    conflict = stmt.onConflictClause
-    if conflict is not None and conflict.action != OnConflictAction.ONCONFLICT_NOTHING:
-        raise StatementDenied("INSERT ... ON CONFLICT DO UPDATE is not supported")
+    write_columns(target, names, walk)
+    on_conflict(stmt.onConflictClause, target, scope, walk)
     return _returning(_returning_list(stmt), target, level, walk)
 
 
@@ -49,13 +44,7 @@ def update(stmt: Any, walk: Walk) -> Outputs:
     target = range_var(stmt.relation, level, walk, Action.UPDATE)
     level.items.append(target)
     add_from_clause(stmt.fromClause, level, walk)
-    names = []
-    for assignment in stmt.targetList or ():
-        if isinstance(assignment.val, ast.MultiAssignRef):
-            raise StatementDenied("UPDATE ... SET (a, b) = (...) is not supported")
-        names.append(str(assignment.name))
-        walk.copied.update(expression(assignment.val, level, walk).direct)
-    _write(target, names, walk)
+    write_columns(target, set_list(stmt.targetList, level, walk), walk)
     deciding(stmt.whereClause, level, walk)
     return _returning(_returning_list(stmt), target, level, walk)
 
@@ -68,15 +57,6 @@ def delete(stmt: Any, walk: Walk) -> Outputs:
     add_from_clause(stmt.usingClause, level, walk)
     deciding(stmt.whereClause, level, walk)
     return _returning(_returning_list(stmt), target, level, walk)
-
-
-def _write(target: RangeItem, names: list[str], walk: Walk) -> None:
-    relation = target.relation
-    if relation is None:
-        raise StatementDenied("only catalogue relations can be written")
-    for name in names:
-        item_column(target, name)  # an unknown column is an error, not a silent pass
-        walk.written.add(SourceColumn(relation.schema, relation.name, name))
 
 
 def _returning_list(stmt: Any) -> Any:

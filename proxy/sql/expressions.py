@@ -3,7 +3,8 @@
 Every expression in a statement passes through `expression`, which looks the node type up in a
 table of handlers. A node type that is not in the table is refused: new PostgreSQL syntax, or
 syntax nobody reviewed, must fail closed. Functions, operators and casts are checked against the
-allowlists here; sub-selects are handed back to the select resolver.
+allowlists here; sub-selects are handed back to the select resolver, and the SQL/JSON syntax is
+read in json_exprs.py.
 """
 
 from __future__ import annotations
@@ -29,12 +30,18 @@ def expression(node: Any, level: Level, walk: Walk) -> Lineage:
     """The lineage of one expression node; unknown node types are denied."""
     if node is None:
         return NONE
-    handler = _HANDLERS.get(type(node))
+    handler = _HANDLERS.get(type(node)) or _json_handler(type(node))
     if handler is None:
         raise StatementDenied(f"the expression {type(node).__name__} is not supported")
     if isinstance(node, TRACKED):
         walk.visited.add(node_key(node))
     return handler(node, level, walk)
+
+
+def _json_handler(node_type: type) -> Handler | None:
+    from proxy.sql.json_exprs import JSON_HANDLERS
+
+    return JSON_HANDLERS.get(node_type)
 
 
 def expressions(nodes: Iterable[Any] | None, level: Level, walk: Walk) -> list[Lineage]:

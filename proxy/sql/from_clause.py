@@ -48,6 +48,10 @@ def from_item(node: Any, level: Level, walk: Walk) -> list[RangeItem]:
         return [_function(node, level, walk)]
     if isinstance(node, ast.JoinExpr):
         return _join(node, level, walk)
+    if isinstance(node, ast.RangeTableSample):
+        from proxy.sql.sampling import table_sample
+
+        return [table_sample(node, level, walk)]
     raise StatementDenied(f"the FROM item {type(node).__name__} is not supported")
 
 

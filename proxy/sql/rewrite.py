@@ -4,7 +4,8 @@ Sits after the policy decision and before the statement goes upstream: the polic
 which catalogue tables to replace and with what (a masking subquery carrying its own row filter
 and `OFFSET 0` fence); this module finds the references that resolve to those tables (never a
 CTE of the same name: only `BaseRef`s the analysis found qualify), swaps each for a sub-select
-under the user's alias, and deparses the result. The client's text is never forwarded.
+under the user's alias, and deparses the result. The client's text is never forwarded. A replaced
+table under TABLESAMPLE is refused: a subquery cannot be sampled.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ def _replace_in(node: Any, splice: _Splice) -> set[int]:
 
 
 def _swap(value: Any, splice: _Splice, found: set[int]) -> Any:
+    if isinstance(value, ast.RangeTableSample):
+        _refuse_sampled(value, splice)
     ref = splice.targets.get(_location(value)) if isinstance(value, ast.RangeVar) else None
     if ref is not None:
         found.add(ref.location)
@@ -79,6 +82,19 @@ def _swap(value: Any, splice: _Splice, found: set[int]) -> Any:
         if any(new is not old for new, old in zip(items, value, strict=True)):
             return items
     return value
+
+
+def _refuse_sampled(sample: Any, splice: _Splice) -> None:
+    # a masking subquery cannot carry TABLESAMPLE, and sampling the table under it would skip
+    # the masks: a sampled table must be one the principal sees whole and in clear
+    relation = sample.relation
+    ref = splice.targets.get(_location(relation)) if isinstance(relation, ast.RangeVar) else None
+    if ref is not None:
+        raise StatementDenied(
+            f"TABLESAMPLE is not allowed on {ref.schema}.{ref.table}: this principal sees it "
+            "through masks or a row filter, and a sample cannot be taken through them; query "
+            "the table without TABLESAMPLE"
+        )
 
 
 def _subselect(ref_node: Any, ref: BaseRef, replacement: Replacement) -> Any:

@@ -18,6 +18,7 @@ from proxy.sql.coverage import node_key
 from proxy.sql.errors import StatementDenied, UndefinedColumn
 from proxy.sql.expressions import expression
 from proxy.sql.indirection import row_item
+from proxy.sql.json_exprs import json_function_name
 from proxy.sql.lineage import Lineage, union
 from proxy.sql.scope import Level
 
@@ -62,6 +63,8 @@ def figure_name(node: Any) -> str:
         return inner if inner != "?column?" else _last_name(type_names, inner)
     if isinstance(node, ast.A_Indirection):
         return _last_name(node_list(node.indirection), figure_name(node.arg))
+    if isinstance(node, ast.JsonFuncExpr):
+        return json_function_name(node.op)
     return _FIXED_NAMES.get(type(node), "?column?")
 
 
@@ -75,6 +78,14 @@ _FIXED_NAMES: dict[type, str] = {
     ast.CoalesceExpr: "coalesce",
     ast.A_ArrayExpr: "array",
     ast.RowExpr: "row",
+    ast.JsonObjectConstructor: "json_object",
+    ast.JsonArrayConstructor: "json_array",
+    ast.JsonArrayQueryConstructor: "json_array",
+    ast.JsonObjectAgg: "json_objectagg",
+    ast.JsonArrayAgg: "json_arrayagg",
+    ast.JsonParseExpr: "json",
+    ast.JsonScalarExpr: "json_scalar",
+    ast.JsonSerializeExpr: "json_serialize",
 }
 
 

@@ -1,10 +1,12 @@
 """Running one (already rewritten) statement on the upstream pool.
 
-Each statement runs in its own transaction under a client-side timeout; the pool's connections
-carry the same limit as their server-side `statement_timeout` (see `open_upstream`), so a slow
-statement is cancelled on both ends without a round trip per statement to set it.
-Row-returning queries are read through a cursor and stop at `max_rows + 1`, so a huge result is
-refused instead of filling memory.
+Each statement runs under a client-side timeout; the pool's connections carry the same limit as
+their server-side `statement_timeout` (see `open_upstream`), so a slow statement is cancelled on
+both ends without a round trip per statement to set it. A result above `max_rows` is refused
+instead of filling memory: a query whose text already stops at `max_rows + 1` rows
+(`row_bounded`, see `proxy.pipeline.row_bound`) is read in one round trip, in the implicit
+transaction of a single statement; any other statement runs in a transaction of its own, and
+its rows are read through a cursor that stops at `max_rows + 1`.
 
 A query's shape (its parameter and column types) is learnt from the first prepare and kept in a
 `Shapes` cache; later runs convert parameters from it and open the cursor through asyncpg's
@@ -15,6 +17,7 @@ database invalidated (a schema change) is dropped and the statement run once mor
 from __future__ import annotations
 
 import asyncio
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +26,6 @@ import asyncpg
 
 from proxy.errors import ProxyError, RequestTooLarge
 from proxy.lru import LruCache
-from proxy.sql.quoting import quote_ident
 from proxy.upstream.errors import StatementTimeout, from_postgres_error
 from proxy.upstream.params import convert_parameters
 from proxy.upstream.results import ResultColumn, ResultSet
@@ -58,19 +60,20 @@ async def run_statement(
     *,
     is_query: bool,
     scrub_errors: bool,
-    database_role: str | None = None,
+    row_bounded: bool = False,
     shapes: Shapes | None = None,
 ) -> ResultSet:
-    """Run `sql` on `conn` (an asyncpg connection the caller holds); errors become ProxyErrors.
-
-    With `database_role`, the statement runs as that (provisioned, least-privilege) role for the
-    duration of its transaction; the name comes from configuration, never from a client."""
+    """Run `sql` on `conn` (an asyncpg connection the caller holds, acting as the principal's
+    database role); errors become ProxyErrors. `row_bounded` says the text itself returns at
+    most `limits.max_rows + 1` rows."""
     for attempt in (1, 2):
         try:
-            async with asyncio.timeout(limits.timeout_s), conn.transaction():
-                if database_role is not None:
-                    await conn.execute(f"SET LOCAL ROLE {quote_ident(database_role)}")
-                return await _execute(conn, sql, params, limits, is_query, shapes)
+            async with asyncio.timeout(limits.timeout_s):
+                if is_query and row_bounded:
+                    return await _execute(conn, sql, params, limits, _Reading.WHOLE, shapes)
+                reading = _Reading.CURSOR if is_query else _Reading.STATUS
+                async with conn.transaction():
+                    return await _execute(conn, sql, params, limits, reading, shapes)
         except (asyncpg.exceptions.InvalidCachedStatementError, _StaleShape) as exc:
             if shapes is not None:
                 shapes.forget(sql)
@@ -89,18 +92,24 @@ async def run_statement(
     raise ProxyError("the statement's result changed shape while it ran; send it again")
 
 
+class _Reading(enum.Enum):
+    WHOLE = "the text bounds its rows: fetch them all in one round trip"
+    CURSOR = "read through a cursor, stopping at max_rows + 1"
+    STATUS = "not a query: run it and keep the command tag (and any RETURNING rows)"
+
+
 async def _execute(
     conn: Any,
     sql: str,
     params: Sequence[object],
     limits: ExecutionLimits,
-    is_query: bool,
+    reading: _Reading,
     shapes: Shapes | None,
 ) -> ResultSet:
-    shape = shapes.get(sql) if shapes is not None and is_query else None
+    shape = shapes.get(sql) if shapes is not None and reading is not _Reading.STATUS else None
     if shape is not None:  # asyncpg's statement cache prepares once per connection
         args = convert_parameters(params, shape.parameter_types)
-        records = await _bounded_records(await conn.cursor(sql, *args), limits.max_rows)
+        records = await _read_rows(_Text(conn, sql), args, limits.max_rows, reading)
         names = tuple(c.name for c in shape.columns)
         if not records:  # nothing to check the remembered columns against: ask the database
             raise _StaleShape()
@@ -116,12 +125,10 @@ async def _execute(
     columns = tuple(
         ResultColumn(a.name, a.type.name, a.type.oid) for a in statement.get_attributes()
     )
-    if is_query and columns:
+    if reading is not _Reading.STATUS:
         if shapes is not None:
             shapes.put(sql, StatementShape(parameter_types, columns))
-        rows = [
-            tuple(r) for r in await _bounded_records(await statement.cursor(*args), limits.max_rows)
-        ]
+        rows = [tuple(r) for r in await _read_rows(statement, args, limits.max_rows, reading)]
         return ResultSet(columns, rows, f"SELECT {len(rows)}")
     rows = [tuple(r) for r in await statement.fetch(*args)]
     return ResultSet(columns, rows, statement.get_statusmsg())
@@ -131,8 +138,28 @@ class _StaleShape(Exception):
     """The remembered columns cannot be trusted for this result: run the text the long way."""
 
 
-async def _bounded_records(cursor: Any, max_rows: int) -> list[Any]:
-    rows = list(await cursor.fetch(max_rows + 1))
+@dataclass(frozen=True, slots=True)
+class _Text:
+    """Statement text on a connection, read as a prepared statement is (asyncpg prepares it
+    through the connection's statement cache)."""
+
+    conn: Any
+    sql: str
+
+    async def fetch(self, *args: object) -> list[Any]:
+        return list(await self.conn.fetch(self.sql, *args))
+
+    async def cursor(self, *args: object) -> Any:
+        return await self.conn.cursor(self.sql, *args)
+
+
+async def _read_rows(
+    source: Any, args: Sequence[object], max_rows: int, reading: _Reading
+) -> list[Any]:
+    if reading is _Reading.WHOLE:
+        rows = list(await source.fetch(*args))
+    else:
+        rows = list(await (await source.cursor(*args)).fetch(max_rows + 1))
     if len(rows) > max_rows:
         raise RequestTooLarge(
             f"the result has more than query.max_rows ({max_rows}) rows: "

@@ -3,6 +3,12 @@
 `Upstream` is the contract the doors and the pipeline see; `PooledUpstream` implements it on an
 asyncpg pool. Foreign errors (socket, asyncpg) become `UpstreamUnavailable` here, once, so callers
 only ever see project errors.
+
+A connection is handed out acting as the database role the caller names (the provisioned,
+least-privilege role of the principal's roles) or, with none, as the proxy's own login. The role
+is set for the session and remembered on the connection, so a pool serving one role most of the
+time sets it once per connection rather than once per statement. Nothing a client sends can
+change it: the analysis refuses `SET`, `RESET`, `SET SESSION AUTHORIZATION` and `set_config`.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ import asyncpg
 
 from proxy.config.settings import UpstreamSection
 from proxy.errors import UpstreamUnavailable
+from proxy.sql.quoting import quote_ident
 from proxy.upstream.dsn import redact_dsn
+from proxy.upstream.errors import from_postgres_error
 
 # Names resolve in the database as the analysis resolved them (pg_catalog first, then public),
 # and string literals mean what the parser saw (a backslash is not an escape).
@@ -30,8 +38,32 @@ class Upstream(Protocol):
     async def ping(self) -> None:
         """Return when the database answers a trivial query; raise UpstreamUnavailable if not."""
 
-    def connection(self) -> AbstractAsyncContextManager[Any]:
-        """A pooled connection, held for the block."""
+    def connection(self, role: str | None = None) -> AbstractAsyncContextManager[Any]:
+        """A pooled connection acting as database role `role` (None: the proxy's own login),
+        held for the block."""
+
+
+class _Unknown:
+    """The role of a connection whose last change of role may or may not have happened."""
+
+
+UNKNOWN_ROLE = _Unknown()
+
+
+class RoleConnection(asyncpg.Connection):  # type: ignore[misc]
+    """An asyncpg connection that remembers which role its session acts as."""
+
+    _acting_as: str | _Unknown | None = None  # a new session acts as its login
+
+    async def act_as(self, role: str | None) -> None:
+        """Make the session act as `role` (None: its login), with a round trip only when the
+        role changes. Should the change be interrupted, the role is marked unknown so the next
+        call sets it again rather than trusting a guess."""
+        if role == self._acting_as:
+            return
+        self._acting_as = UNKNOWN_ROLE
+        await self.execute("RESET ROLE" if role is None else f"SET ROLE {quote_ident(role)}")
+        self._acting_as = role
 
 
 class PooledUpstream:
@@ -40,12 +72,16 @@ class PooledUpstream:
         self._ready_timeout_s = ready_timeout_s
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[Any]:
+    async def connection(self, role: str | None = None) -> AsyncIterator[Any]:
         try:
             connection = await self._pool.acquire()
         except CONNECT_ERRORS as exc:
             raise UpstreamUnavailable(f"upstream database unreachable: {_reason(exc)}") from None
         try:
+            try:
+                await connection.act_as(role)
+            except asyncpg.PostgresError as exc:  # the role is missing or not granted
+                raise from_postgres_error(exc, scrub=False) from None
             yield connection
         finally:
             await self._pool.release(connection)
@@ -74,6 +110,7 @@ async def open_upstream(
             timeout=settings.connect_timeout_s,
             init=configure_connection,
             reset=keep_session,
+            connection_class=RoleConnection,
             server_settings=server_settings,
         )
     except CONNECT_ERRORS as exc:
@@ -102,8 +139,8 @@ async def keep_session(conn: Any) -> None:
     """What the pool runs on a connection coming back, after asyncpg's own rollback of any open
     transaction: nothing. Its default (`RESET ALL; CLOSE ALL; UNLISTEN *; ...`) costs a round
     trip per statement and undoes nothing here: the analysis refuses every statement that
-    changes session state (SET, LISTEN, DECLARE, advisory locks), and the proxy's own SET LOCAL
-    ends with the statement's transaction."""
+    changes session state (SET, LISTEN, DECLARE, advisory locks), and the session's role is
+    the proxy's own, set and remembered by `RoleConnection.act_as`."""
 
 
 def _json_text(value: object) -> str:

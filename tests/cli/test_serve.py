@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 import pytest
 
+from proxy.provision.catalog_trigger import install_catalog_trigger
 from tests.cli.process import get_json, run_cli, running_cli, unused_port, wait_for_http
 from tests.support import REPO
 
@@ -33,6 +39,44 @@ def test_serve_answers_and_stops_on_ctrl_c(fresh_dsn: str, config: Path, tmp_pat
         status, body = get_json(f"http://127.0.0.1:{port}/healthz")
         assert json.loads(body)["instance"] == "test-1"
     assert process.returncode == 0, (tmp_path / "serve.log").read_text()
+
+
+async def _as_admin(dsn: str, work: Callable[[Any], Awaitable[object]]) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await work(conn)
+    finally:
+        await conn.close()
+
+
+def _wait_for_log(log: Path, text: str, process: subprocess.Popen[str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in log.read_text(errors="replace"):
+        assert process.poll() is None, log.read_text(errors="replace")
+        assert time.monotonic() < deadline, f"no '{text}' in: {log.read_text(errors='replace')}"
+        time.sleep(0.05)
+
+
+def test_serve_reloads_the_catalogue_when_the_schema_changes(
+    fresh_dsn: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "proxy.toml"
+    config.write_text(
+        f'[upstream]\ncatalog_check_interval_s = 3600\n[policies]\ndir = "{REPO / "policies"}"\n',
+        encoding="utf-8",
+    )
+    asyncio.run(_as_admin(fresh_dsn, install_catalog_trigger))
+    port = unused_port()
+    args = ["serve", "--config", str(config), "--upstream", fresh_dsn, "--http-port", str(port)]
+    log = tmp_path / "serve.log"
+    with running_cli(args, log) as process:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", process, timeout=30)
+        _wait_for_log(log, "listening for schema changes", process, timeout=30)
+        create = "CREATE TABLE appeared_later (id int, secret text)"
+        asyncio.run(_as_admin(fresh_dsn, lambda conn: conn.execute(create)))
+        _wait_for_log(log, "catalogue snapshot reloaded after a schema change", process, 30)
+    assert process.returncode == 0, log.read_text()
+    assert "Traceback" not in log.read_text()
 
 
 @pytest.mark.parametrize(

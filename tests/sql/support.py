@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from proxy.sql import (
+    Action,
     CatalogSnapshot,
     Column,
+    Kind,
     Relation,
+    RelationUse,
     SourceColumn,
     SqlRejected,
     StatementAnalysis,
@@ -68,12 +71,11 @@ _SHORT = {
 
 
 def summary(analysis: StatementAnalysis, catalog: CatalogSnapshot) -> str:
-    """One readable line: kind, relations, columns by usage (`t[*]`: all), functions, rows."""
+    """One readable line: kind, relations (`t:update`: a second write action), columns by usage
+    (`t[*]`: all), functions, rows."""
     parts = [analysis.kind.value]
     if analysis.relations:
-        parts.append(
-            "rel=" + ",".join(_relation_name(r.schema, r.name) for r in analysis.relations)
-        )
+        parts.append("rel=" + ",".join(_relation_use(r, analysis.kind) for r in analysis.relations))
     for usage, short in _SHORT.items():
         used = analysis.columns_with(usage)
         if used:
@@ -98,6 +100,14 @@ def _grouped(columns: frozenset[SourceColumn], catalog: CatalogSnapshot) -> str:
 
 def _relation_name(schema: str, name: str) -> str:
     return name if schema == "public" else f"{schema}.{name}"
+
+
+def _relation_use(use: RelationUse, kind: Kind) -> str:
+    """The relation's name, with `:action` for a write other than the statement's own."""
+    name = _relation_name(use.schema, use.name)
+    if use.action in (Action.SELECT, Action(kind.value)):
+        return name
+    return f"{name}:{use.action.value}"
 
 
 def outcome(sql: str, catalog: CatalogSnapshot) -> str:

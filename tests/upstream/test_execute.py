@@ -73,6 +73,47 @@ async def test_too_many_rows_are_refused(conn: Any) -> None:
     assert exactly.row_count == 3
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT g, g * 2 AS twice FROM generate_series(1, 3) g LIMIT 101",
+        "SELECT id, name, amount FROM people WHERE id = 1 LIMIT 101",
+        "SELECT g FROM generate_series(1, 0) g LIMIT 101",
+    ],
+)
+async def test_both_ways_of_reading_a_query_agree(conn: Any, sql: str) -> None:
+    # in one round trip (the text bounds its rows) or through a cursor in a transaction
+    whole, cursor = [
+        await run_statement(
+            conn, sql, [], LIMITS, is_query=True, scrub_errors=True, row_bounded=bounded
+        )
+        for bounded in (True, False)
+    ]
+    assert whole == cursor
+
+
+async def test_too_many_rows_are_refused_when_the_text_bounds_them(conn: Any) -> None:
+    limits = ExecutionLimits(timeout_s=5, max_rows=3)
+    sql = "SELECT g FROM generate_series(1, 10) g LIMIT 4"
+    with pytest.raises(RequestTooLarge, match=r"query\.max_rows \(3\)"):
+        await run_statement(
+            conn, sql, [], limits, is_query=True, scrub_errors=True, row_bounded=True
+        )
+    shapes = Shapes()  # and again once the shape is known (the statement cache's path)
+    for _ in range(2):
+        with pytest.raises(RequestTooLarge):
+            await run_statement(
+                conn,
+                sql,
+                [],
+                limits,
+                is_query=True,
+                scrub_errors=True,
+                row_bounded=True,
+                shapes=shapes,
+            )
+
+
 async def test_slow_statements_are_cancelled(conn: Any) -> None:
     limits = ExecutionLimits(timeout_s=0.3, max_rows=10)
     with pytest.raises(StatementTimeout) as caught:
