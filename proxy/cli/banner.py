@@ -12,6 +12,7 @@ from proxy.identity.principals import PrincipalDirectory
 if TYPE_CHECKING:
     from proxy.synth import DatasetReport
 
+COMPLAINTS_SQL = "SELECT id, status, text FROM complaints ORDER BY id LIMIT 3"
 EXAMPLE_SQL = (
     "SELECT id, iin, last_name, phone, region, debt_amount FROM debtors ORDER BY id LIMIT 3"
 )
@@ -49,5 +50,11 @@ def demo_banner(
         lines.append(
             f"    curl -s {base}/v1/query -H 'Authorization: Bearer {DEMO_TOKENS[name]}' -d {body}"
         )
-    lines.append("  Ctrl-C stops the proxy and the database.")
+    complaints = shlex.quote(f'{{"sql": "{COMPLAINTS_SQL}"}}')
+    lines += [
+        "  and complaint texts as a collector reads them, personal data redacted",
+        f"    curl -s {base}/v1/query -H 'Authorization: Bearer {DEMO_TOKENS['collector']}' "
+        f"-d {complaints}",
+        "  Ctrl-C stops the proxy and the database.",
+    ]
     return "\n".join(lines)

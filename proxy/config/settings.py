@@ -15,6 +15,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -22,6 +23,7 @@ from pydantic import (
 
 from proxy.errors import ConfigError
 
+MIN_PSEUDONYM_KEY_BYTES = 32
 Port = Annotated[int, Field(ge=1, le=65535)]
 Host = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.:_-]+$")]
 
@@ -108,6 +110,53 @@ class PoliciesSection(_Section):
         return self.model if self.model is not None else self.dir.parent / "models.conf"
 
 
+class RedactionSection(_Section):
+    """The secret behind `pseudonym` masks (HMAC-SHA256): inline, or in a file only the proxy
+    may read. Never logged or echoed; needed only when a policy names a `pseudonym` mask."""
+
+    pseudonym_key: SecretStr | None = None
+    pseudonym_key_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_key(self) -> RedactionSection:
+        if self.pseudonym_key is not None and self.pseudonym_key_file is not None:
+            raise ValueError(
+                "set redaction.pseudonym_key or redaction.pseudonym_key_file, not both"
+            )
+        if self.pseudonym_key is not None:
+            _check_key_length(self.pseudonym_key.get_secret_value().encode())
+        return self
+
+    def pseudonym_key_bytes(self) -> bytes | None:
+        """The key, read from its file if it lives in one; None when none is configured."""
+        if self.pseudonym_key is not None:
+            return self.pseudonym_key.get_secret_value().encode()
+        if self.pseudonym_key_file is None:
+            return None
+        try:
+            key = self.pseudonym_key_file.read_bytes().strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"redaction.pseudonym_key_file {self.pseudonym_key_file} cannot be read: "
+                f"{exc.strerror or type(exc).__name__}"
+            ) from None
+        try:
+            _check_key_length(key)
+        except ValueError as exc:
+            raise ConfigError(
+                f"redaction.pseudonym_key_file {self.pseudonym_key_file}: {exc}"
+            ) from None
+        return key
+
+
+def _check_key_length(key: bytes) -> None:
+    if len(key) < MIN_PSEUDONYM_KEY_BYTES:
+        raise ValueError(
+            f"the pseudonym key must be at least {MIN_PSEUDONYM_KEY_BYTES} bytes "
+            "(e.g. `openssl rand -hex 32`)"
+        )
+
+
 class DemoSection(_Section):
     data_dir: Path = Path(".palata-demo")
     database: str = Field(default="palata", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
@@ -122,6 +171,7 @@ class Settings(_Section):
     query: QuerySection = QuerySection()
     pgwire: PgWireSection = PgWireSection()
     policies: PoliciesSection = PoliciesSection()
+    redaction: RedactionSection = RedactionSection()
     demo: DemoSection = DemoSection()
 
     @property

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from proxy.errors import AuthenticationFailed, BadRequest, RequestTooLarge
 from proxy.http.encode import json_response, result_body
-from proxy.http.keys import JWT_VERIFIER, PIPELINE, PRINCIPALS, SETTINGS
+from proxy.http.keys import JWT_VERIFIER, METRICS, PIPELINE, PRINCIPALS, SETTINGS
 from proxy.identity.jwt_tokens import looks_like_jwt
 from proxy.identity.principals import Principal
 from proxy.pipeline import QueryRequest, resolve_purpose
@@ -62,6 +62,8 @@ async def query(request: web.Request) -> web.Response:
     outcome = await request.app[PIPELINE].run(
         QueryRequest(principal, purpose, sql, params, "http", request.remote)
     )
+    if outcome.gaps:
+        request.app[METRICS].count_gaps(outcome.gaps)
     return json_response(result_body(outcome.result, outcome.masked, audit_id=None))
 
 

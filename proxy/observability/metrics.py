@@ -7,7 +7,9 @@ anything taken from a request's content.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -52,12 +54,26 @@ class Metrics:
             "1 when the last readiness check reached the database",
             registry=self.registry,
         )
+        self.catalogue_gaps = Counter(
+            "palata_catalogue_gap_findings",
+            "Personal data the tripwire found in columns the catalogue does not classify",
+            ["column", "entity"],
+            registry=self.registry,
+        )
         self.denials = Counter(
             "palata_denials",
             "Requests refused, by SQLSTATE",
             ["sqlstate"],
             registry=self.registry,
         )
+
+    def count_gaps(self, gaps: Iterable[Any]) -> None:
+        """Catalogue gaps the tripwire found (`proxy.pipeline.CatalogueGap`): per unclassified
+        column and entity type — names from the schema and the detector, never values."""
+        for gap in gaps:
+            for column in gap.columns:
+                for entity, count in gap.findings:
+                    self.catalogue_gaps.labels(column=column, entity=entity).inc(count)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

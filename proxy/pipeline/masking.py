@@ -22,8 +22,8 @@ def column_expression(column: Column, decision: TableDecision, nulled: frozenset
     verdict = decision.column(column.name)
     if column.name in nulled or verdict.decision == "deny":
         return f"NULL::{typ} AS {name}"
-    if verdict.decision == "allow" or verdict.mask is MaskOperator.REDACT:
-        return name
+    if verdict.decision == "allow" or (verdict.mask and verdict.mask.applied_by_proxy):
+        return name  # masked by the proxy on the way out
     if verdict.mask is MaskOperator.PARTIAL_LAST4:
         text = f"{name}::text"
         shown = (

@@ -8,14 +8,15 @@ rewritten statement reaches the database. Audit and detection join in later issu
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, replace
 
 from proxy.config import Settings
-from proxy.detection.redact import Redactor
 from proxy.errors import AccessDenied, ProxyError
 from proxy.lru import LruCache
 from proxy.pipeline.catalog import CatalogHolder
+from proxy.pipeline.output_masks import OutputMasker, build_output_masker
 from proxy.pipeline.plan import StatementPlan, plan_statement
 from proxy.pipeline.request import QueryRequest
 from proxy.policy import PolicyEngine
@@ -25,6 +26,8 @@ from proxy.upstream.errors import UpstreamError
 from proxy.upstream.execute import ExecutionLimits, Shapes, run_statement
 from proxy.upstream.pool import Upstream
 from proxy.upstream.results import ResultSet
+
+log = logging.getLogger(__name__)
 
 PLAN_CACHE_SIZE = 4096
 STALE_CATALOG_STATES = frozenset({"42P01", "42703"})  # undefined table, undefined column
@@ -39,9 +42,19 @@ class StaleCatalog(PipelineError):
 
 
 @dataclass(frozen=True)
+class CatalogueGap:
+    """Personal data found by the tripwire in an output fed by unclassified columns: which
+    columns (schema.table.column) and how many findings of each type; never the values."""
+
+    columns: tuple[str, ...]
+    findings: tuple[tuple[str, int], ...]  # (entity type, count), by type
+
+
+@dataclass(frozen=True)
 class QueryOutcome:
     result: ResultSet
     masked: tuple[bool, ...]
+    gaps: tuple[CatalogueGap, ...] = ()
 
 
 class Pipeline:
@@ -50,14 +63,14 @@ class Pipeline:
         engine: PolicyEngine,
         catalog: CatalogHolder,
         upstream: Upstream,
-        redactor: Redactor,
+        masker: OutputMasker,
         limits: ExecutionLimits,
         role_prefix: str | None = None,
     ) -> None:
         self._engine = engine
         self._catalog = catalog
         self._upstream = upstream
-        self._redactor = redactor
+        self._masker = masker
         self._limits = limits
         self._role_prefix = role_prefix
         self._shapes = Shapes()
@@ -67,9 +80,10 @@ class Pipeline:
     async def build(cls, settings: Settings, upstream: Upstream) -> Pipeline:
         """Load the policy and the catalogue snapshot; fails at start if either is wrong."""
         engine = PolicyEngine.load(settings.policies.dir, settings.policies.model_path)
+        masker = build_output_masker(settings.redaction, engine)
         catalog = await CatalogHolder.load(upstream)
         limits = ExecutionLimits(settings.query.statement_timeout_s, settings.query.max_rows)
-        return cls(engine, catalog, upstream, Redactor(), limits, settings.upstream.role_prefix)
+        return cls(engine, catalog, upstream, masker, limits, settings.upstream.role_prefix)
 
     @property
     def engine(self) -> PolicyEngine:
@@ -106,7 +120,7 @@ class Pipeline:
             )
         if len(result.columns) != len(plan.masked_outputs):
             raise StaleCatalog("the result's columns differ from the analysed statement's")
-        return QueryOutcome(await self._redact(result, plan), plan.masked_outputs)
+        return await self._mask_outputs(result, plan)
 
     def _database_role(self, request: QueryRequest) -> str | None:
         if self._role_prefix is None:
@@ -158,20 +172,36 @@ class Pipeline:
             self._limits.max_rows,
         )
 
-    async def _redact(self, result: ResultSet, plan: StatementPlan) -> ResultSet:
-        columns = [i for i, flag in enumerate(plan.redacted_outputs) if flag]
-        if not columns or not result.rows:
-            return result
-        rows = [list(row) for row in result.rows]
-        for i in columns:
-            values = [_text_or_none(row[i]) for row in rows]
-            for row, redacted in zip(rows, await self._redactor.redact_all(values), strict=True):
-                row[i] = redacted
-        return replace(result, rows=[tuple(row) for row in rows])
-
-
-def _text_or_none(value: object) -> str | None:
-    return None if value is None else str(value)
+    async def _mask_outputs(self, result: ResultSet, plan: StatementPlan) -> QueryOutcome:
+        """Apply the proxy's masks, and pass the other outputs of a principal without full
+        need-to-know through the tripwire."""
+        masked = list(plan.masked_outputs)
+        gaps: list[CatalogueGap] = []
+        nothing_to_do = all(m is None for m in plan.proxy_masks) and all(
+            w is None for w in plan.tripwires
+        )
+        if nothing_to_do or not result.rows:
+            return QueryOutcome(result, plan.masked_outputs)
+        columns = [list(column) for column in zip(*result.rows, strict=True)]
+        for i, mask in enumerate(plan.proxy_masks):
+            if mask is not None:
+                columns[i] = await self._masker.mask_column(columns[i], mask)
+        for i, wire in enumerate(plan.tripwires):
+            if wire is None:
+                continue
+            columns[i], found = await self._masker.trip(columns[i])
+            if found:
+                masked[i] = True
+                gaps.append(CatalogueGap(wire.unclassified, tuple(sorted(found.items()))))
+        for gap in gaps:
+            log.warning(
+                "catalogue gap: personal data (%s) in values of %s, which the catalogue does "
+                "not classify; redacted for this principal",
+                ", ".join(f"{kind} x{n}" for kind, n in gap.findings),
+                ", ".join(gap.columns),
+            )
+        rows = [tuple(row) for row in zip(*columns, strict=True)]
+        return QueryOutcome(replace(result, rows=rows), tuple(masked), tuple(gaps))
 
 
 def _hashable(attributes: Mapping[str, object]) -> Hashable:

@@ -8,7 +8,7 @@ which output columns carry masked values and which must be redacted on the way o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 
@@ -18,6 +18,7 @@ from proxy.pipeline.masking import masking_subquery
 from proxy.pipeline.pushdown import pushable_conditions
 from proxy.pipeline.row_bound import row_bound
 from proxy.policy import ColumnDecision, MaskOperator, PolicyEngine, TableDecision
+from proxy.policy.masks import ENTITY_OF_KIND
 from proxy.sql import (
     BaseRef,
     CatalogSnapshot,
@@ -36,12 +37,35 @@ TableKey = tuple[str, str]
 
 
 @dataclass(frozen=True)
+class ProxyMask:
+    """A mask the proxy applies to an output column's values on the way out: `operator` on the
+    personal data found in each value, or, with `entity`, on each whole value as one finding
+    of that type (an identifier or name column)."""
+
+    operator: MaskOperator
+    entity: str | None = None
+
+
+REPLACE_FINDINGS = ProxyMask(MaskOperator.REDACT)  # when an output's sources disagree
+
+
+@dataclass(frozen=True)
+class TripWire:
+    """An output column reaching a principal without full need-to-know from columns the
+    catalogue does not classify (`unclassified`, as schema.table.column): its values are
+    scanned, and personal data found there is redacted and reported as a catalogue gap."""
+
+    unclassified: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class StatementPlan:
     sql: str  # the rewritten, deparsed statement: what reaches the database
     is_query: bool
     row_bounded: bool  # the text itself returns at most max_rows + 1 rows (see row_bound)
     masked_outputs: tuple[bool, ...]
-    redacted_outputs: tuple[bool, ...]
+    proxy_masks: tuple[ProxyMask | None, ...]  # per output column
+    tripwires: tuple[TripWire | None, ...]  # per output column: scanned for catalogue gaps
     scrub_errors: bool
     decisions: tuple[TableDecision, ...]
 
@@ -72,15 +96,18 @@ def plan_statement(
     )
     with bounding as bounded:
         sql = rewrite(parsed.stmt, analysis, replacements)
+    masked = tuple(any(_hidden(decisions, s, nulled) for s in o.direct) for o in analysis.outputs)
+    proxy_masks = tuple(_proxy_mask(engine, decisions, o.as_is, nulled) for o in analysis.outputs)
+    watched = not engine.sees_all_personal_data(principal.roles, purpose)
     return StatementPlan(
         sql=sql,
         is_query=is_query,
         row_bounded=bounded,
-        masked_outputs=tuple(
-            any(_hidden(decisions, s, nulled) for s in o.direct) for o in analysis.outputs
-        ),
-        redacted_outputs=tuple(
-            any(_redact_on_output(decisions, s, nulled) for s in o.as_is) for o in analysis.outputs
+        masked_outputs=masked,
+        proxy_masks=proxy_masks,
+        tripwires=tuple(
+            _tripwire(engine, o.direct) if watched and by_proxy is None else None
+            for o, by_proxy in zip(analysis.outputs, proxy_masks, strict=True)
         ),
         scrub_errors=any(_restricted(d) for d in decisions.values()),
         decisions=tuple(decisions.values()),
@@ -147,14 +174,15 @@ def _check_columns(
             continue
         decision = decisions[key].column(use.column)
         _refuse_denied(decision, use.table, use.column)
-        free_text = decision.mask is MaskOperator.REDACT
-        if free_text and use.usage is not Usage.PROJECTED:
+        by_proxy = decision.mask is not None and decision.mask.applied_by_proxy
+        if by_proxy and use.usage is not Usage.PROJECTED:
             if key in whole_row_tables:
                 continue  # whole-row references see this column as NULL (see `nulled`)
             raise AccessDenied(
-                f"column {use.table}.{use.column} holds free text that this principal reads "
-                "redacted: it may only be selected as it is, not used in expressions, filters, "
-                f"joins, grouping or sorting ({decision.rule})"
+                f"column {use.table}.{use.column} is masked by the proxy on the way out "
+                f"({decision.mask}: free text redacted, or pseudonyms) for this principal: it may "
+                "only be selected as it is, not used in expressions, filters, joins, grouping "
+                f"or sorting ({decision.rule})"
             )
 
 
@@ -164,7 +192,7 @@ def _refuse_denied(decision: ColumnDecision, table: str, column: str) -> None:
 
 
 def _redacted(decision: TableDecision) -> frozenset[str]:
-    return frozenset(c.column for c in decision.columns if c.mask is MaskOperator.REDACT)
+    return frozenset(c.column for c in decision.columns if c.mask and c.mask.applied_by_proxy)
 
 
 def _replacements(
@@ -230,12 +258,43 @@ def _hidden(
     return decision.column(source.column).decision != "allow"
 
 
-def _redact_on_output(
+def _tripwire(engine: PolicyEngine, sources: Iterable[SourceColumn]) -> TripWire | None:
+    unclassified = tuple(
+        sorted(
+            f"{s.schema}.{s.table}.{s.column}"
+            for s in sources
+            if engine.catalogue.column(f"{s.schema}.{s.table}", s.column) is None
+        )
+    )
+    return TripWire(unclassified) if unclassified else None
+
+
+def _proxy_mask(
+    engine: PolicyEngine,
+    decisions: Mapping[TableKey, TableDecision],
+    sources: Iterable[SourceColumn],
+    nulled: Mapping[TableKey, frozenset[str]],
+) -> ProxyMask | None:
+    """The mask the proxy applies to an output projected as is from `sources` (several, through
+    set operations); sources that disagree get findings replaced, the strictest."""
+    masks = {_source_mask(engine, decisions, source, nulled) for source in sources} - {None}
+    if not masks:
+        return None
+    return masks.pop() if len(masks) == 1 else REPLACE_FINDINGS
+
+
+def _source_mask(
+    engine: PolicyEngine,
     decisions: Mapping[TableKey, TableDecision],
     source: SourceColumn,
     nulled: Mapping[TableKey, frozenset[str]],
-) -> bool:
+) -> ProxyMask | None:
     decision = decisions.get((source.schema, source.table))
     if decision is None or source.column in nulled.get((source.schema, source.table), ()):
-        return False
-    return decision.column(source.column).mask is MaskOperator.REDACT
+        return None
+    operator = decision.column(source.column).mask
+    if operator is None or not operator.applied_by_proxy:
+        return None
+    entry = engine.catalogue.column(f"{source.schema}.{source.table}", source.column)
+    entity = None if entry is None else ENTITY_OF_KIND.get(entry.kind)
+    return ProxyMask(operator, entity if operator is MaskOperator.PSEUDONYM else None)

@@ -27,6 +27,7 @@ from proxy.policy.consistency import check_consistency
 from proxy.policy.decisions import TableDecision
 from proxy.policy.files import NAME, digest
 from proxy.policy.judge import Request, RoleColumn, combine, judge, reaches, who
+from proxy.policy.masks import MaskOperator
 from proxy.policy.row_filters import ROW_FILTERS_FILE, RowFilter, RowFilters
 from proxy.policy.rules import ACTIONS, POLICY_FILE, PolicyFile, Rule
 
@@ -73,6 +74,21 @@ class PolicyEngine:
 
     def cache_info(self) -> Any:
         return self._cached.cache_info()  # type: ignore[attr-defined]
+
+    def sees_all_personal_data(self, roles: Sequence[str], purpose: str) -> bool:
+        """Whether these roles, for this purpose, read every column the catalogue classifies in
+        clear (the need-to-know of a DPO); any other principal's results pass the tripwire."""
+        decisions = (
+            self.decide(roles, purpose, "select", table, tuple(entry.columns))
+            for table, entry in self.catalogue.tables.items()
+        )
+        return all(c.decision == "allow" for decision in decisions for c in decision.columns)
+
+    def masks_in_use(self) -> frozenset[MaskOperator]:
+        """Every mask operator a rule or the catalogue names (defaults included)."""
+        named = {rule.mask for rule in self.policy.rules if rule.mask is not None}
+        defaults = {c.mask for t in self.catalogue.tables.values() for c in t.columns.values()}
+        return frozenset(named | defaults)
 
     def _decide(
         self,

@@ -26,12 +26,29 @@ class MaskOperator(StrEnum):
       (``<PERSON>``, ``<KZ_IIN>``, ``<PHONE_NUMBER>``, …). The database still computes on the
       clear text, so such a column may only be projected as it is: using it in a predicate,
       expression, join, grouping, ordering or aggregate must be denied by the analyser.
+    - ``redact_partial``: as ``redact``, but each finding keeps its shape and a little of
+      itself (the last four digits, a name's initials); see `proxy.detection.operators`.
+    - ``pseudonym``: each finding (in free text) or the whole value (in an identifier or name
+      column) becomes ``<TYPE:token>``, a keyed HMAC-SHA256 that is the same wherever the value
+      appears, so analysts can count and join without seeing it. Needs
+      ``redaction.pseudonym_key``.
+
+    The last three are applied by the proxy to the values the database returns
+    (`applied_by_proxy`), with the same restriction as ``redact``.
     """
 
     NULL = "null"
     PARTIAL_LAST4 = "partial_last4"
     YEAR_ONLY = "year_only"
     REDACT = "redact"
+    REDACT_PARTIAL = "redact_partial"
+    PSEUDONYM = "pseudonym"
+
+    @property
+    def applied_by_proxy(self) -> bool:
+        """Whether the database returns the clear value and the proxy masks it on the way out
+        (so the column may only be projected as it is)."""
+        return self in _APPLIED_BY_PROXY
 
 
 class Kind(StrEnum):
@@ -64,7 +81,25 @@ class Category(StrEnum):
     APPLICANT = "applicant"
 
 
+_APPLIED_BY_PROXY = frozenset(
+    {MaskOperator.REDACT, MaskOperator.REDACT_PARTIAL, MaskOperator.PSEUDONYM}
+)
 _TEXT_IDENTIFIERS = frozenset({Kind.IIN, Kind.BIN, Kind.IBAN, Kind.PHONE, Kind.ID_DOCUMENT})
+_NAMES = frozenset({Kind.LAST_NAME, Kind.FIRST_NAME, Kind.PATRONYMIC, Kind.FULL_NAME})
+
+# The detector's entity type a whole value of each kind is, for pseudonyms of whole values: the
+# same IIN gets the same token in an `iin` column and inside a note.
+ENTITY_OF_KIND: MappingProxyType[Kind, str] = MappingProxyType(
+    {
+        Kind.IIN: "KZ_IIN",
+        Kind.BIN: "KZ_BIN",
+        Kind.IBAN: "IBAN_CODE",
+        Kind.PHONE: "PHONE_NUMBER",
+        Kind.ID_DOCUMENT: "KZ_ID_DOCUMENT",
+        Kind.EMAIL: "EMAIL_ADDRESS",
+        **{kind: "PERSON" for kind in _NAMES},
+    }
+)
 
 # The mask a column gets when the policy says `mask` and neither the rule nor the catalogue names
 # one. Identifiers reveal at most their last four characters; everything else is withheld.
@@ -85,6 +120,8 @@ _ALLOWED: MappingProxyType[MaskOperator, frozenset[Kind]] = MappingProxyType(
         MaskOperator.PARTIAL_LAST4: _TEXT_IDENTIFIERS,
         MaskOperator.YEAR_ONLY: frozenset({Kind.BIRTH_DATE}),
         MaskOperator.REDACT: frozenset({Kind.FREE_TEXT}),
+        MaskOperator.REDACT_PARTIAL: frozenset({Kind.FREE_TEXT}),
+        MaskOperator.PSEUDONYM: frozenset({Kind.FREE_TEXT, *ENTITY_OF_KIND}),
     }
 )
 

@@ -22,7 +22,10 @@ from proxy.sql import CatalogSnapshot
 
 # Schemas of the system and of the proxy itself: never granted to a proxy role.
 EXCLUDED_SCHEMAS = frozenset({"pg_catalog", "information_schema", "palata_meta", "palata_audit"})
-READING_MASKS = frozenset({MaskOperator.PARTIAL_LAST4, MaskOperator.YEAR_ONLY, MaskOperator.REDACT})
+READING_MASKS = frozenset(
+    {MaskOperator.PARTIAL_LAST4, MaskOperator.YEAR_ONLY}
+    | {operator for operator in MaskOperator if operator.applied_by_proxy}
+)
 
 TableColumns = Mapping[str, frozenset[str]]
 

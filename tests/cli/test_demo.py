@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import time
 from pathlib import Path
@@ -51,6 +52,7 @@ def run_demo_once(data_dir: Path, log: Path, stop: signal.Signals = signal.SIGIN
         assert status == 200 and masked["rows"][0][0].startswith("********"), masked
         status, clear = post_json(f"{base}/v1/query", {"sql": iin}, "palata-demo-dpo")
         assert status == 200 and clear["rows"][0][0].isdigit(), "the DPO reads in clear"
+        check_complaints_reach_the_collector_redacted(base)
         who = {"sql": "SELECT current_user"}
         status, role = post_json(f"{base}/v1/query", who, "palata-demo-collector")
         assert status == 200 and role["rows"] == [["palata_collector"]], role
@@ -58,6 +60,27 @@ def run_demo_once(data_dir: Path, log: Path, stop: signal.Signals = signal.SIGIN
     assert process.returncode == 0, log.read_text()
     assert not postgres_processes_for(data_dir), f"{stop.name} must stop the embedded server"
     return log.read_text()
+
+
+def check_complaints_reach_the_collector_redacted(base: str) -> None:
+    complaints = {"sql": "SELECT id, text FROM complaints ORDER BY id LIMIT 10"}
+    status, redacted = post_json(f"{base}/v1/query", complaints, "palata-demo-collector")
+    assert status == 200 and redacted["rows"], redacted
+    assert redacted["columns"][1]["masked"] is True
+    placeholders = 0
+    for complaint_id, text in redacted["rows"]:
+        one = {
+            "sql": "SELECT text FROM complaints WHERE id = $1",
+            "params": [complaint_id],
+            "purpose": "complaint_handling",
+        }
+        status, clear = post_json(f"{base}/v1/query", one, "palata-demo-dpo")
+        assert status == 200, clear
+        original = clear["rows"][0][0]
+        for number in re.findall(r"(?<!\d)\d{12}(?!\d)", original):
+            assert number not in text, "an IIN or BIN reached the collector"
+        placeholders += text.count("<")
+    assert placeholders, "personal data in the complaints is replaced by <TYPE>"
 
 
 @pytest.fixture(scope="module")

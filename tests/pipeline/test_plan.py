@@ -8,8 +8,8 @@ import pytest
 
 from proxy.errors import AccessDenied, ProxyError
 from proxy.identity.principals import Principal
-from proxy.pipeline.plan import StatementPlan, plan_statement
-from proxy.policy import PolicyEngine
+from proxy.pipeline.plan import ProxyMask, StatementPlan, TripWire, plan_statement
+from proxy.policy import MaskOperator, PolicyEngine
 from proxy.sql import analyze_sql
 from tests.policy.support import MODEL, REDTEAM, redteam_engine, write_policies
 
@@ -26,14 +26,19 @@ def plan(snapshot: Any, who: str, sql: str) -> StatementPlan:
     return plan_statement(parsed, analysis, snapshot, redteam_engine(), principal, purpose)
 
 
+REDACTED = ProxyMask(MaskOperator.REDACT)
+WIRE = TripWire  # outputs fed by columns the catalogue does not classify, for the collector
+
+
 @pytest.mark.parametrize(
-    ("who", "sql", "masked", "redacted", "scrub"),
+    ("who", "sql", "masked", "by_proxy", "tripwires", "scrub"),
     [
         pytest.param(
             "collector",
             "SELECT id, debt_amount FROM debtors",
             (False, False),
-            (False, False),
+            (None, None),
+            (WIRE(("public.debtors.id",)), WIRE(("public.debtors.debt_amount",))),
             True,
             id="clear-columns-still-filtered",
         ),
@@ -41,23 +46,54 @@ def plan(snapshot: Any, who: str, sql: str) -> StatementPlan:
             "collector",
             "SELECT iin, notes FROM debtors",
             (True, True),
-            (False, True),
+            (None, REDACTED),
+            (None, None),
             True,
             id="masked-and-redacted",
         ),
         pytest.param(
-            "collector", "SELECT d FROM debtors d", (True,), (False,), True, id="whole-row"
+            "collector",
+            "SELECT iin || region AS x FROM debtors",
+            (True,),
+            (None,),
+            (WIRE(("public.debtors.region",)),),
+            True,
+            id="masked-mixed-with-unclassified",
         ),
         pytest.param(
-            "collector", "SELECT amount FROM payments", (False,), (False,), False, id="clear-table"
+            "collector",
+            "SELECT d FROM debtors d",
+            (True,),
+            (None,),
+            (
+                WIRE(
+                    (
+                        "public.debtors.debt_amount",
+                        "public.debtors.id",
+                        "public.debtors.region",
+                    )
+                ),
+            ),
+            True,
+            id="whole-row",
+        ),
+        pytest.param(
+            "collector",
+            "SELECT amount FROM payments",
+            (False,),
+            (None,),
+            (WIRE(("public.payments.amount",)),),
+            False,
+            id="clear-table",
         ),
         pytest.param(
             "dpo",
-            "SELECT iin, notes FROM debtors",
-            (False, False),
-            (False, False),
+            "SELECT iin, notes, region FROM debtors",
+            (False, False, False),
+            (None, None, None),
+            (None, None, None),
             False,
-            id="dpo-clear",
+            id="dpo-clear-and-trusted",
         ),
     ],
 )
@@ -66,13 +102,15 @@ def test_plans(
     who: str,
     sql: str,
     masked: tuple[bool, ...],
-    redacted: tuple[bool, ...],
+    by_proxy: tuple[ProxyMask | None, ...],
+    tripwires: tuple[TripWire | None, ...],
     scrub: bool,
 ) -> None:
     result = plan(snapshot, who, sql)
-    assert (result.masked_outputs, result.redacted_outputs, result.scrub_errors) == (
+    assert (result.masked_outputs, result.proxy_masks, result.tripwires, result.scrub_errors) == (
         masked,
-        redacted,
+        by_proxy,
+        tripwires,
         scrub,
     )
 

@@ -1,0 +1,152 @@
+"""Person names in Kazakh and Russian text: what is a name, what only looks like one, and scores."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from proxy.detection.names import NatashaPersonRecognizer, person_spans
+
+PUBLIC_SET = Path(__file__).parents[3] / "shared" / "pii_eval" / "public.jsonl"
+HELDOUT_SET = Path(__file__).with_name("heldout_names.jsonl")
+
+
+def found_names(text: str) -> list[str]:
+    return [text[start:end] for start, end in person_spans(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        pytest.param("Должник Ахметов Ерлан Кайратович просит рассрочку.",
+                     ["Ахметов Ерлан Кайратович"], id="ru-full-name"),
+        pytest.param("Қарыз алушы Жұмабекова Әлия Серікқызы хабарласты.",
+                     ["Жұмабекова Әлия Серікқызы"], id="kk-full-name-qyzy"),
+        pytest.param("Уведомление направлено Ахметову Ерлану.", ["Ахметову Ерлану"],
+                     id="ru-dative"),
+        pytest.param("Жалоба от Сейткалиевой Айгерим принята.", ["Сейткалиевой Айгерим"],
+                     id="ru-genitive-feminine"),
+        pytest.param("С Григорьевым Константином Валерьевичем договорились.",
+                     ["Григорьевым Константином Валерьевичем"], id="ru-instrumental"),
+        pytest.param("Хат Мусабаевке жіберілді.", ["Мусабаевке"], id="kk-dative-surname"),
+        pytest.param("Подписал Ахметов Е.К., юрист.", ["Ахметов Е.К."], id="initials-after"),
+        pytest.param("Подписал Е.К. Ахметов, юрист.", ["Е.К. Ахметов"], id="initials-before"),
+        pytest.param("Исполнитель Е. К. Ахметов.", ["Е. К. Ахметов"], id="initials-spaced"),
+        pytest.param("ФИО: ТЛЕУБЕРДИН МИРАС ЖАНАТҰЛЫ; статус: должник",
+                     ["ТЛЕУБЕРДИН МИРАС ЖАНАТҰЛЫ"], id="registry-caps"),
+        pytest.param("гр. Есімов явился в офис.", ["Есімов"], id="title-gr"),
+        pytest.param("г-жа Сорокина просила перезвонить.", ["Сорокина"], id="title-gzha"),
+        pytest.param("Ерсұлтан мырза төлемді кешіктірді.", ["Ерсұлтан"], id="kk-honorific-after"),
+        pytest.param("Уважаемый Ерсін Болатбекұлы, ждём вас.", ["Ерсін Болатбекұлы"],
+                     id="unknown-given-with-patronymic"),
+        pytest.param("Заявитель: Тоқтаров Нұрсерік, тел. не указан.", ["Тоқтаров Нұрсерік"],
+                     id="surname-with-unknown-given"),
+        pytest.param("Клиент Ким Вадим Эдуардович оплатил.", ["Ким Вадим Эдуардович"],
+                     id="korean-surname"),
+        pytest.param("Email from Dias Kemelbekov about the debt.", ["Dias Kemelbekov"],
+                     id="latin"),
+        pytest.param("Акт подписали Жуматов Б.С. и Ли В.П.", ["Жуматов Б.С.", "Ли В.П."],
+                     id="two-people"),
+        pytest.param("ИП Тасбулатов Е.Қ. оказывает услуги.", ["Тасбулатов Е.Қ."],
+                     id="sole-trader-is-a-person"),
+    ],
+)  # fmt: skip
+def test_names_are_found(text: str, names: list[str]) -> None:
+    assert found_names(text) == names
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("Офис ТОО «Астана Финанс» переехал.", id="org-quoted"),
+        pytest.param("АО «Kaspi Bank» передало портфель.", id="org-latin"),
+        pytest.param("Абонент «Қазақтелеком» сменил тариф.", id="org-kk"),
+        pytest.param("ТОО «Жуматов и партнёры» не отвечает.", id="org-named-after-person"),
+        pytest.param("Адрес: г. Алматы, ул. Абая, 52.", id="street-ul"),
+        pytest.param("Офис на пр. Назарбаева, 223.", id="avenue-pr"),
+        pytest.param("Мекенжайы: Астана қ., Абай даңғылы 15.", id="kk-avenue"),
+        pytest.param("Бауыржан Момышұлы даңғылы, 12 мекенжайы.", id="kk-avenue-full-name"),
+        pytest.param("Абылай хан даңғылындағы кеңсе.", id="kk-avenue-epithet"),
+        pytest.param("Филиал в г. Қонаев закрыт.", id="town-named-after-person"),
+        pytest.param("Справка из КазНУ им. аль-Фараби.", id="named-after"),
+        pytest.param("Наурыз мерекесіне байланысты кеңсе жабық.", id="month-kk"),
+        pytest.param("Оплата поступила в Мае через терминал.", id="month-ru"),
+        pytest.param("Қарыз сомасы 450 000 теңге.", id="kk-common-noun"),
+        pytest.param("Документов, подтверждающих оплату, нет.", id="surname-shaped-word"),
+        pytest.param("Карагандинская Область передала сведения.", id="adjective-pair"),
+        pytest.param("Клиент купил iPhone 15 и Toyota Camry.", id="products"),
+    ],
+)
+def test_look_alikes_are_not_names(text: str) -> None:
+    assert found_names(text) == []
+
+
+def test_year_abbreviation_is_not_a_town() -> None:
+    text = "Договор от 12.03.2024 г. Ахметов Е.К. подписал."
+    assert found_names(text) == ["Ахметов Е.К."]
+
+
+def test_recognizer_reports_person_results() -> None:
+    results = NatashaPersonRecognizer("ru").analyze("Звонил Ахметов Ерлан.", ["PERSON"])
+    assert [(r.entity_type, r.start, r.end) for r in results] == [("PERSON", 7, 20)]
+    assert NatashaPersonRecognizer("kk").analyze("Звонил Ахметов Ерлан.", ["KZ_IIN"]) == []
+
+
+def person_scores(path: Path) -> tuple[float, float, float]:
+    """PERSON precision, recall and F1 with the pii_eval rule: a finding counts when it covers
+    at least half of a labelled span (each label matched once)."""
+    true_pos = found_total = label_total = 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        labels = [(e["start"], e["end"]) for e in row["entities"] if e["type"] == "PERSON"]
+        found = person_spans(row["text"])
+        unmatched = list(labels)
+        for start, end in found:
+            hit = next((lab for lab in unmatched if _covers_half(start, end, lab)), None)
+            if hit is not None:
+                unmatched.remove(hit)
+                true_pos += 1
+        found_total += len(found)
+        label_total += len(labels)
+    precision = true_pos / found_total if found_total else 0.0
+    recall = true_pos / label_total if label_total else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def _covers_half(start: int, end: int, label: tuple[int, int]) -> bool:
+    overlap = min(end, label[1]) - max(start, label[0])
+    return 2 * overlap >= label[1] - label[0]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(PUBLIC_SET, id="public"),
+        pytest.param(HELDOUT_SET, id="heldout"),
+    ],
+)
+def test_person_f1_reaches_the_bar(path: Path) -> None:
+    if not path.exists():
+        pytest.skip(f"{path} is not available here")
+    precision, recall, f1 = person_scores(path)
+    assert f1 >= 0.95, f"P={precision:.3f} R={recall:.3f} F1={f1:.3f}"
+
+
+def labelled_words(path: Path) -> set[str]:
+    words = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        for entity in row["entities"]:
+            if entity["type"] == "PERSON":
+                words.update(row["text"][entity["start"] : entity["end"]].lower().split())
+    return words
+
+
+def test_heldout_names_are_not_in_the_public_set() -> None:
+    if not PUBLIC_SET.exists():
+        pytest.skip("the public set is not available here")
+    shared = labelled_words(HELDOUT_SET) & labelled_words(PUBLIC_SET)
+    assert shared == set()
