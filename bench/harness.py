@@ -92,14 +92,18 @@ def unused_port() -> int:
 
 
 @contextmanager
-def running_proxy(dsn: str, log: Path) -> Iterator[str]:
+def running_proxy(dsn: str, log: Path, settings: dict[str, str] | None = None) -> Iterator[str]:
     """`palata-proxy serve` on the fixture; stopped with SIGINT (as Ctrl-C) when the block ends.
+    `settings` are `PALATA_` variables for it (the caller's own are never passed on); its audit
+    spool goes beside `log`.
 
     It gets its own session, so a Ctrl-C at the terminal reaches the benchmark only, which then
     stops the proxy before it drops the database."""
     port = unused_port()
     args = ["serve", "--config", str(CONFIG), "--upstream", dsn, "--http-port", str(port)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PALATA_")}
+    env["PALATA_AUDIT_SPOOL_DIR"] = str(log.parent / "audit-spool")
+    env.update(settings or {})
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "proxy", *args],

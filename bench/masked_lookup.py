@@ -62,6 +62,9 @@ class Target:
 # -- the ways to look a debtor up --------------------------------------------------------
 
 
+AUDIT_OFF = {"PALATA_AUDIT_ENABLED": "false"}  # the baseline of the audit's cost only
+
+
 async def rewritten_plan(dsn: str) -> StatementPlan:
     """What the proxy sends the database for the collector's lookup, planned in-process."""
     settings = load_settings(CONFIG, {}, {"upstream.dsn": dsn})
@@ -175,6 +178,7 @@ REWRITTEN = "direct asyncpg, rewritten SQL"
 EXECUTED = "proxy's execution steps, rewritten SQL"
 DOOR_AIOHTTP = "proxy HTTP door, aiohttp client"
 DOOR = "proxy HTTP door, lean client"
+UNAUDITED = "the door with audit off, lean client"
 BARE = "bare aiohttp server, lean client"
 
 
@@ -199,6 +203,13 @@ async def measure(url: str, dsn: str, keys: list[int], options: argparse.Namespa
             }
             targets = [await time_target(name, fn, keys, options) for name, fn in lookups.items()]
             answer = await door_answer(lean, keys[0])
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            running_proxy(dsn, Path(tmp) / "unaudited.log", AUDIT_OFF) as unaudited_url,
+        ):
+            async with keep_alive_client(unaudited_url, options.clients) as unaudited:
+                lookup = lean_proxy_lookup(unaudited)
+                targets.append(await time_target(UNAUDITED, lookup, keys, options))
         with (
             tempfile.TemporaryDirectory() as tmp,
             running_bare_server(answer, Path(tmp)) as bare_url,
@@ -235,10 +246,13 @@ def report(results: Results, options: argparse.Namespace) -> str:
     ]
     direct, rewritten = results.targets[DIRECT], results.targets[REWRITTEN]
     heavy, proxy, bare = results.targets[DOOR_AIOHTTP], results.targets[DOOR], results.targets[BARE]
+    unaudited = results.targets[UNAUDITED]
     lines += [
         f"throughput ratio at {n} clients: proxy/direct {_ratio(proxy, direct):.3f} (aim >= 0.5), "
         f"proxy/rewritten-direct {_ratio(proxy, rewritten):.3f}; with aiohttp's client as the "
         f"load generator {_ratio(heavy, direct):.3f}",
+        f"audit on/off at {n} clients: {_ratio(proxy, unaudited):.3f} (aim >= 0.9); "
+        f"added p50 of the audit {proxy.latency.p50_ms - unaudited.latency.p50_ms:.3f} ms",
         f"the HTTP framework's ceiling: a bare aiohttp server/direct {_ratio(bare, direct):.3f}",
         f"added p50 at 1 client: {proxy.latency.p50_ms - direct.latency.p50_ms:.3f} ms vs direct "
         f"(aim < 1 ms), {proxy.latency.p50_ms - rewritten.latency.p50_ms:.3f} ms vs "

@@ -18,6 +18,7 @@ class ProxyError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.audit_id: str | None = None  # the audit record of the refused statement, once written
 
 
 class ConfigError(ProxyError):

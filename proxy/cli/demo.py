@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import logging
 import os
+import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,11 +22,14 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
+from proxy.audit.trail import open_trail
 from proxy.cli.banner import demo_banner
 from proxy.cli.common import refuse_unbuilt_pgwire, setup_logging
 from proxy.cli.running import serve_http_until_stopped
 from proxy.config import Settings, load_settings
+from proxy.config.settings import DEFAULT_SPOOL_DIR
 from proxy.http.app import create_app
+from proxy.http.keys import AUDIT_STORE
 from proxy.identity.demo import DEMO_PRINCIPALS_FILE
 from proxy.identity.principals import PrincipalDirectory
 from proxy.pipeline import Pipeline
@@ -45,6 +49,8 @@ if TYPE_CHECKING:
     from proxy.synth import DatasetReport
 
 log = logging.getLogger(__name__)
+
+DEMO_AUDIT_KEY_FILE = "audit.key"
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -77,12 +83,32 @@ def run(args: argparse.Namespace) -> int:
     )
     setup_logging(settings)
     refuse_unbuilt_pgwire(settings)
+    settings = with_demo_audit_key(settings)
     principals = PrincipalDirectory.from_policies(settings.policies.dir, DEMO_PRINCIPALS_FILE)
     with demo_database(settings) as (dsn, where):
         asyncio.run(_demo(settings, principals, dsn, where, started))
     own_server = settings.upstream.dsn is None
     print("Stopped the proxy and the embedded PostgreSQL." if own_server else "Stopped the proxy.")
     return 0
+
+
+def with_demo_audit_key(settings: Settings) -> Settings:
+    """The demo needs no key from its user: without one configured, it uses `audit.key` in
+    the data folder, made (random, mode 0600) on the first run and reused afterwards."""
+    audit = settings.audit
+    if not audit.enabled or audit.key is not None or audit.key_file is not None:
+        return settings
+    key_file = settings.demo.data_dir / DEMO_AUDIT_KEY_FILE
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_hex(32) + "\n")
+    update: dict[str, object] = {"key_file": key_file}
+    if audit.spool_dir == DEFAULT_SPOOL_DIR:  # keep the demo's files together
+        update["spool_dir"] = settings.demo.data_dir / "audit-spool"
+    audit = audit.model_copy(update=update)
+    return settings.model_copy(update={"audit": audit})
 
 
 @contextmanager
@@ -106,13 +132,18 @@ async def _demo(
     if own_server:  # defence in depth, as in production: statements run as provisioned roles
         upstream_settings = settings.upstream.model_copy(update={"role_prefix": DEFAULT_PREFIX})
         settings = settings.model_copy(update={"upstream": upstream_settings})
-    async with open_upstream(
-        dsn, settings.upstream, settings.query.statement_timeout_s
-    ) as upstream:
-        pipeline = await Pipeline.build(settings, upstream)
+    upstream_settings = settings.upstream.model_copy(update={"dsn": dsn})
+    settings = settings.model_copy(update={"upstream": upstream_settings})
+    async with (
+        open_upstream(dsn, settings.upstream, settings.query.statement_timeout_s) as upstream,
+        open_trail(settings) as audit,
+    ):
+        pipeline = await Pipeline.build(settings, upstream, audit.trail)
         if own_server:
             await _provision(upstream, pipeline)
         app = create_app(settings, upstream, principals, pipeline)
+        if audit.access is not None:
+            app[AUDIT_STORE] = audit.access
 
         def ready() -> None:
             banner = demo_banner(settings, principals, where, dataset, reused)

@@ -8,11 +8,13 @@ import logging
 import os
 from pathlib import Path
 
+from proxy.audit.trail import open_trail
 from proxy.cli.common import refuse_unbuilt_pgwire, setup_logging
 from proxy.cli.identity import role_sets, token_verifier
 from proxy.cli.running import serve_http_until_stopped
 from proxy.config import Settings, load_settings
 from proxy.http.app import create_app
+from proxy.http.keys import AUDIT_STORE
 from proxy.identity.demo import refuse_demo_tokens
 from proxy.identity.jwt_tokens import JwtVerifier
 from proxy.identity.principals import PRINCIPALS_FILE, PrincipalDirectory
@@ -53,10 +55,11 @@ def run(args: argparse.Namespace) -> int:
 
 async def _serve(settings: Settings, principals: PrincipalDirectory, verifier: JwtVerifier) -> None:
     dsn = settings.upstream_dsn
-    async with open_upstream(
-        dsn, settings.upstream, settings.query.statement_timeout_s
-    ) as upstream:
-        pipeline = await Pipeline.build(settings, upstream)
+    async with (
+        open_upstream(dsn, settings.upstream, settings.query.statement_timeout_s) as upstream,
+        open_trail(settings) as audit,
+    ):
+        pipeline = await Pipeline.build(settings, upstream, audit.trail)
         if settings.upstream.role_prefix is not None:
             await refuse_excess_privileges(
                 upstream,
@@ -66,6 +69,8 @@ async def _serve(settings: Settings, principals: PrincipalDirectory, verifier: J
                 role_sets(principals),
             )
         app = create_app(settings, upstream, principals, pipeline, verifier)
+        if audit.access is not None:
+            app[AUDIT_STORE] = audit.access
 
         def ready() -> None:
             host, port = settings.http.host, settings.http.port

@@ -24,6 +24,7 @@ from pydantic import (
 from proxy.errors import ConfigError
 
 MIN_PSEUDONYM_KEY_BYTES = 32
+DEFAULT_SPOOL_DIR = Path(".palata-audit")  # the audit spool, relative to the working folder
 Port = Annotated[int, Field(ge=1, le=65535)]
 Host = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.:_-]+$")]
 
@@ -157,6 +158,89 @@ def _check_key_length(key: bytes) -> None:
         )
 
 
+class AuditSection(_Section):
+    """The audit trail (`proxy.audit`): one chained, signed record per statement, written to
+    schema `palata_audit` of `dsn` (else the upstream database) or, while that is down, to a
+    local fsync'd spool. The key (inline or in a file, at least 32 bytes) signs the chain and
+    keys the subject and parameter fingerprints; it is required when audit is on, checked
+    where it is used (`key_bytes`), and never logged or echoed."""
+
+    enabled: bool = True  # off only for benchmarks: statements are then served unaudited
+    dsn: str | None = None
+    key: SecretStr | None = None
+    key_file: Path | None = None
+    spool_dir: Path = DEFAULT_SPOOL_DIR
+    batch_max: int = Field(default=256, ge=1, le=10_000)
+    subject_cap: int = Field(default=1000, ge=0, le=100_000)
+    retention_days: int = Field(default=1827, ge=1, le=36_500)
+    search_roles: tuple[str, ...] = ("dpo", "security_analyst")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_as_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        # the one boolean setting: TOML `enabled = false` or PALATA_AUDIT_ENABLED=false; numbers
+        # and words such as "off" are refused so a typo cannot switch the audit off
+        if info.field_name == "enabled":
+            return _strict_boolean(value)
+        if isinstance(value, bool):
+            raise ValueError(f"{info.field_name} must not be a boolean")
+        return value
+
+    @field_validator("dsn")
+    @classmethod
+    def _postgres_uri(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a PostgreSQL URI starting with postgresql://")
+        return value
+
+    @model_validator(mode="after")
+    def _one_key(self) -> AuditSection:
+        if self.key is not None and self.key_file is not None:
+            raise ValueError("set audit.key or audit.key_file, not both")
+        if self.key is not None:
+            _check_audit_key_length(self.key.get_secret_value().encode())
+        return self
+
+    def key_bytes(self) -> bytes:
+        """The audit key, read from its file if it lives in one; ConfigError when none is set."""
+        if self.key is not None:
+            return self.key.get_secret_value().encode()
+        if self.key_file is None:
+            raise ConfigError(
+                "audit.key_file (or audit.key) is required while audit is on: e.g. "
+                "`openssl rand -hex 32 > audit.key; chmod 600 audit.key`, or set "
+                "PALATA_AUDIT_KEY; `audit.enabled = false` is for benchmarks only"
+            )
+        try:
+            key = self.key_file.read_bytes().strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"audit.key_file {self.key_file} cannot be read: "
+                f"{exc.strerror or type(exc).__name__}"
+            ) from None
+        try:
+            _check_audit_key_length(key)
+        except ValueError as exc:
+            raise ConfigError(f"audit.key_file {self.key_file}: {exc}") from None
+        return key
+
+
+def _check_audit_key_length(key: bytes) -> None:
+    if len(key) < MIN_PSEUDONYM_KEY_BYTES:
+        raise ValueError(
+            f"the audit key must be at least {MIN_PSEUDONYM_KEY_BYTES} bytes "
+            "(e.g. `openssl rand -hex 32`)"
+        )
+
+
+def _strict_boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ValueError("enabled must be true or false")
+
+
 class DemoSection(_Section):
     data_dir: Path = Path(".palata-demo")
     database: str = Field(default="palata", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
@@ -172,6 +256,7 @@ class Settings(_Section):
     pgwire: PgWireSection = PgWireSection()
     policies: PoliciesSection = PoliciesSection()
     redaction: RedactionSection = RedactionSection()
+    audit: AuditSection = AuditSection()
     demo: DemoSection = DemoSection()
 
     @property

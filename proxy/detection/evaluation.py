@@ -10,6 +10,7 @@ the table.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections import Counter
@@ -146,18 +147,23 @@ def format_table(report: Report, title: str) -> str:
 
 def main(argv: Sequence[str]) -> int:
     """Print the table for each labelled file; `--misses` also prints the sentences missed."""
-    show_misses = "--misses" in argv
-    paths = [Path(a) for a in argv if a != "--misses"]
-    if not paths:
-        print(
-            "usage: python -m proxy.detection.evaluation [--misses] FILE.jsonl...", file=sys.stderr
-        )
-        return 2
+    parser = argparse.ArgumentParser(
+        prog="python -m proxy.detection.evaluation",
+        description="Precision, recall and F1 of the detector on labelled JSON lines.",
+    )
+    parser.add_argument("--misses", action="store_true", help="print the sentences missed")
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE.jsonl")
+    args = parser.parse_args(argv)
     detector = Detector()
-    for path in paths:
-        report = evaluate(load_examples(path), detector.find)
+    for path in args.files:
+        try:
+            examples = load_examples(path)
+        except OSError as exc:
+            print(f"cannot read {path}: {exc.strerror or type(exc).__name__}", file=sys.stderr)
+            return 1
+        report = evaluate(examples, detector.find)
         print(format_table(report, str(path)))
-        if show_misses:
+        if args.misses:
             print("\n".join(report.misses))
     return 0
 

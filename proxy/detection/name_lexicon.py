@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 KAZAKH_FOLD = str.maketrans("әғқңөұүһіӘҒҚҢӨҰҮҺІ", "агкноуухиАГКНОУУХИ")
@@ -28,12 +28,20 @@ _LATIN_FROM_CYRILLIC = {
 # Case endings a declined given name may carry, and what its nominative may end in instead.
 _CASE_ENDINGS = ("ом", "ем", "ой", "ей", "ою", "ею", "ым", "а", "у", "е", "ы", "и", "ю", "я")
 _NOMINATIVE_TAILS = ("", "а", "я", "й", "ия")
-# Kazakh case suffixes (letters folded) glued to a name in Kazakh text: Ахметовке, Ерланның.
+# Kazakh case suffixes (letters folded) glued to a name in Kazakh text: Ахметовке, Ерланның,
+# Айгүлмен, and the possessive before a case (Республикасы, ағасына, інісінен).
 _KAZAKH_SUFFIXES = (
-    "нын", "нин", "дын", "дин", "тын", "тин", "га", "ге", "ка", "ке", "на", "не", "ны", "ни",
-    "ды", "ди", "ты", "ти", "да", "де", "та", "те", "дан", "ден", "тан", "тен", "нан", "нен",
-    "мен", "бен", "пен",
+    "нын", "нин", "дын", "дин", "тын", "тин",  # genitive
+    "га", "ге", "ка", "ке", "на", "не",  # dative
+    "ны", "ни", "ды", "ди", "ты", "ти",  # accusative
+    "да", "де", "та", "те", "нда", "нде",  # locative
+    "дан", "ден", "тан", "тен", "нан", "нен", "ннан", "ннен",  # ablative
+    "мен", "бен", "пен", "менен", "бенен", "пенен",  # instrumental
+    "сы", "си", "сын", "син", "ын", "ин",  # possessive, and its accusative
+    "ына", "ине", "сына", "сине", "ында", "инде", "сында", "синде",
+    "ынан", "инен", "сынан", "синен", "ынын", "инин", "сынын", "синин", "ымен", "имен",
 )  # fmt: skip
+_SURNAME_STEM = re.compile(r"(ов|ев|ова|ева|ин|ина)$")
 
 
 def word_key(word: str) -> str:
@@ -56,13 +64,19 @@ def transliterated_key(cyrillic_key: str) -> str:
     return latin_key("".join(_LATIN_FROM_CYRILLIC.get(c, c) for c in cyrillic_key))
 
 
-def kazakh_stems(key: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def kazakh_stems(key: str) -> tuple[str, ...]:
     """The key and the key without a Kazakh case suffix (мусабаевке → мусабаев)."""
     stems = [key]
     stems.extend(
         key[: -len(s)] for s in _KAZAKH_SUFFIXES if key.endswith(s) and len(key) > len(s) + 3
     )
-    return stems
+    return tuple(stems)
+
+
+def has_kazakh_case(key: str) -> bool:
+    """Whether a Kazakh suffix follows a surname's ending (Қалиевке, Жақыповаға, Серғалиевтің)."""
+    return any(_SURNAME_STEM.search(stem) for stem in kazakh_stems(key)[1:])
 
 
 def declension_bases(key: str) -> list[str]:
@@ -87,6 +101,10 @@ class NameLexicon:
     place_before: frozenset[str]
     place_after: frozenset[str]
     org_markers: frozenset[str]
+    common_word_names: frozenset[str]
+    name_endings: frozenset[str]
+    name_endings_mid: frozenset[str]
+    name_beginnings_mid: frozenset[str]
 
     def is_given_name(self, key: str) -> bool:
         return any(b in self.given_names for s in kazakh_stems(key) for b in declension_bases(s))
@@ -107,9 +125,38 @@ class NameLexicon:
     def is_not_name(self, key: str) -> bool:
         return any(b in self.not_names for s in kazakh_stems(key) for b in declension_bases(s))
 
+    def is_common_word(self, key: str) -> bool:
+        """Бақыт, Жеңіс, Роза: given names that are also everyday words."""
+        return any(s in self.common_word_names for s in kazakh_stems(key))
+
+    def is_built_like_a_name(self, key: str, mid_sentence: bool) -> bool:
+        """Kazakh names are built from parts: Бекжан, Айгүл, Нұрғали, Айсұлу, Есентай.
+
+        The endings in `name_endings` are safe anywhere; the weaker ones (-бай, -ай, -тай also
+        make verbs and adverbs: айтпай, қалай, сондай) and the beginnings count only for a word
+        capitalised in the middle of a sentence."""
+        stems = kazakh_stems(key)
+        if any(_has_part(s, self.name_endings) for s in stems):
+            return True
+        # a case suffix on the word (Балтабайға) rules out the adverb and the verb readings
+        weak_stems = stems if mid_sentence else stems[1:]
+        if any(_has_part(s, self.name_endings_mid) for s in weak_stems):
+            return True
+        return mid_sentence and any(_starts_with_part(s, self.name_beginnings_mid) for s in stems)
+
 
 def _has_ending(key: str, endings: frozenset[str], min_stem: int) -> bool:
     return any(key[-n:] in endings for n in range(2, min(8, len(key) - min_stem + 1)))
+
+
+def _has_part(key: str, parts: frozenset[str]) -> bool:
+    """Whether the key ends in a part after at least two letters (three before a two-letter
+    part): Айсұлу, Айбике, but not Бек or Сай."""
+    return any(key[-n:] in parts and len(key) - n >= max(2, 5 - n) for n in range(2, 7))
+
+
+def _starts_with_part(key: str, parts: frozenset[str]) -> bool:
+    return any(key[:n] in parts for n in range(2, min(6, len(key) - 2)))
 
 
 def _read_words(filename: str) -> list[str]:
@@ -144,4 +191,8 @@ def lexicon() -> NameLexicon:
         place_before=_read_lines("place_markers_before.txt"),
         place_after=_read_lines("place_markers_after.txt"),
         org_markers=_read_lines("org_markers.txt"),
+        common_word_names=frozenset(word_key(w) for w in _read_words("common_word_names.txt")),
+        name_endings=frozenset(word_key(w) for w in _read_words("name_endings.txt")),
+        name_endings_mid=frozenset(word_key(w) for w in _read_words("name_endings_mid.txt")),
+        name_beginnings_mid=frozenset(word_key(w) for w in _read_words("name_beginnings_mid.txt")),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
+from itertools import pairwise
 
 from proxy.detection.name_lexicon import NameLexicon
 from proxy.detection.name_tokens import Kind, Token, joined
@@ -64,8 +65,43 @@ def _parts_make_a_name(core: list[Token]) -> bool:
 
 
 def rule_spans(tokens: list[Token], text: str) -> list[Span]:
-    runs = candidate_runs(tokens, text)
-    return [span for run in runs if (span := name_in_run(run)) is not None]
+    spans = []
+    for run in candidate_runs(tokens, text):
+        span = name_in_run(run)
+        if span is None and len(run) == 1 and stands_alone(run[0].kind):
+            span = run[0].start, run[0].end
+        if span is not None:
+            spans.append(span)
+    return spans + opening_word_with_patronymic(tokens, text)
+
+
+def stands_alone(kind: Kind) -> bool:
+    """A single word taken for a name: a listed or Kazakh-built given name (Бекжанға, Динара),
+    or a surname in the middle of a sentence or with a Kazakh case (Қалиевке). An everyday word
+    that is also a name (Бақыт, Жеңіс) does not count when it only opens the sentence."""
+    if Kind.NOT_NAME in kind or Kind.ADJECTIVAL in kind:
+        return False
+    if Kind.GIVEN in kind and Kind.LISTED in kind:
+        return not _everyday_word_first(kind)
+    if Kind.SURNAME in kind and Kind.GIVEN not in kind:
+        return Kind.KAZAKH_CASE in kind or Kind.OPENS_SENTENCE not in kind
+    return False
+
+
+def opening_word_with_patronymic(tokens: list[Token], text: str) -> list[Span]:
+    """ "Тоқтарәлі Жақыпбекұлы": a sentence's first word before a patronymic is its given name,
+    however rare (the first word is otherwise not trusted to be part of a name)."""
+    spans = []
+    for left, right in pairwise(tokens):
+        opening = Kind.OPENS_SENTENCE in left.kind and Kind.CAPITALISED in left.kind
+        if (
+            opening
+            and Kind.NOT_NAME not in left.kind
+            and Kind.PATRONYMIC in right.kind
+            and joined(left, right, text)
+        ):
+            spans.append((left.start, right.end))
+    return spans
 
 
 def titled_spans(tokens: list[Token], text: str, lexicon: NameLexicon) -> list[Span]:
@@ -100,20 +136,31 @@ def _capitalised_neighbours(tokens: list[Token], index: int, step: int, text: st
 
 
 def vetted_tagger_spans(spans: Iterable[Span], tokens: list[Token]) -> list[Span]:
-    """The tagger's spans trimmed to capitalised words, kept only if a word is a name part."""
+    """The tagger's spans cut at words that are not names (a kinship word between two names:
+    "Жасұланның әкесі Серік Омаров"), each piece kept only if a word in it is a name part."""
     kept = []
     for start, end in spans:
         inside = [t for t in tokens if t.start >= start and t.end <= end]
-        words = _trim(inside)
-        if any(token.kind.is_name_part for token in words):
-            kept.append((words[0].start, words[-1].end))
+        for words in _pieces(inside):
+            if len(words) == 1 and _everyday_word_first(words[0].kind):
+                continue  # "Бақыт пен денсаулық тілеймін!"
+            if any(token.kind.is_name_part for token in words):
+                kept.append((words[0].start, words[-1].end))
     return kept
 
 
-def _trim(words: list[Token]) -> list[Token]:
-    first = next((i for i, t in enumerate(words) if t.kind.may_join_a_name), len(words))
-    last = next((i for i in range(len(words) - 1, -1, -1) if words[i].kind.may_join_a_name), -1)
-    return words[first : last + 1]
+def _everyday_word_first(kind: Kind) -> bool:
+    return Kind.COMMON_WORD in kind and Kind.OPENS_SENTENCE in kind
+
+
+def _pieces(words: list[Token]) -> list[list[Token]]:
+    pieces: list[list[Token]] = [[]]
+    for token in words:
+        if token.kind.may_join_a_name:
+            pieces[-1].append(token)
+        elif pieces[-1]:
+            pieces.append([])
+    return [piece for piece in pieces if piece]
 
 
 def merged(spans: Iterable[Span], text: str) -> list[Span]:

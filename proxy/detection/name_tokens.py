@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from enum import Flag, auto
 
-from proxy.detection.name_lexicon import NameLexicon, word_key
+from proxy.detection.name_lexicon import NameLexicon, has_kazakh_case, word_key
 from proxy.detection.name_morphology import looks_like_given_name
 
 _UPPER = "A-ZА-ЯЁӘҒҚҢӨҰҮҺІ"
@@ -35,6 +35,9 @@ class Kind(Flag):
     CAPITALISED = auto()
     ADJECTIVAL = auto()  # -ский/-ская: a surname, or a region's or a court's adjective
     OPENS_SENTENCE = auto()  # capitalised because it comes first: "Хат", "Подписал"
+    LISTED = auto()  # a given name from the list or built from Kazakh name parts, not a guess
+    COMMON_WORD = auto()  # a given name that is also an everyday word: Бақыт, Жеңіс, Роза
+    KAZAKH_CASE = auto()  # a surname carrying a Kazakh case suffix: Қалиевке, Жақыповаға
 
     @property
     def is_name_part(self) -> bool:
@@ -69,8 +72,9 @@ def tokenize(text: str, lexicon: NameLexicon) -> list[Token]:
         if match.group("word") and word.endswith(".") and not _is_abbreviation(word):
             end -= 1  # a sentence's full stop, not part of the word
             word = word[:-1]
-        kind = classify(word, match.group("initials"), lexicon)
-        if _opens_sentence(text, start, tokens[-1] if tokens else None):
+        opens = _opens_sentence(text, start, tokens[-1] if tokens else None)
+        kind = classify(word, match.group("initials"), lexicon, mid_sentence=not opens)
+        if opens:
             kind |= Kind.OPENS_SENTENCE
         tokens.append(Token(start, end, word, kind))
     return tokens
@@ -89,7 +93,9 @@ def _is_abbreviation(word: str) -> bool:
     return len(word) <= 5 and word[0].islower()
 
 
-def classify(word: str, initials: str | None, lexicon: NameLexicon) -> Kind:
+def classify(
+    word: str, initials: str | None, lexicon: NameLexicon, mid_sentence: bool = True
+) -> Kind:
     if initials:
         return Kind.INITIALS | Kind.CAPITALISED
     if not word[0].isupper():
@@ -99,7 +105,7 @@ def classify(word: str, initials: str | None, lexicon: NameLexicon) -> Kind:
         return Kind.NOT_NAME | Kind.CAPITALISED
     kind = Kind.CAPITALISED
     if lexicon.is_given_name(key):
-        kind |= Kind.GIVEN
+        kind |= Kind.GIVEN | Kind.LISTED
     if lexicon.is_surname_shaped(key) or lexicon.is_known_surname(key):
         kind |= Kind.SURNAME
     if lexicon.is_patronymic_shaped(key):
@@ -108,9 +114,27 @@ def classify(word: str, initials: str | None, lexicon: NameLexicon) -> Kind:
         kind |= Kind.ADJECTIVAL
     if not kind.is_name_part and _is_acronym(word):
         return Kind.NOT_NAME | Kind.CAPITALISED
-    if not kind.is_name_part and _CYRILLIC_WORD.fullmatch(word) and looks_like_given_name(word):
-        kind |= Kind.GIVEN
-    return kind
+    return kind | _kazakh_or_guessed(word, key, kind, lexicon, mid_sentence)
+
+
+def _kazakh_or_guessed(
+    word: str, key: str, kind: Kind, lexicon: NameLexicon, mid_sentence: bool
+) -> Kind:
+    """What the lists did not say: a name built from Kazakh parts, a morphology guess, and
+    whether a surname carries a Kazakh case or the given name is also an everyday word."""
+    extra = Kind.NONE
+    if Kind.SURNAME in kind and has_kazakh_case(key):
+        extra |= Kind.KAZAKH_CASE
+    if Kind.GIVEN in kind and lexicon.is_common_word(key):
+        extra |= Kind.COMMON_WORD
+    if Kind.GIVEN in kind or not _CYRILLIC_WORD.fullmatch(word):
+        return extra
+    # a surname's shape may be only a genitive ending (Бекжанның, Айгүлдің)
+    if lexicon.is_built_like_a_name(key, mid_sentence):
+        return extra | Kind.GIVEN | Kind.LISTED
+    if not kind.is_name_part and looks_like_given_name(word):
+        return extra | Kind.GIVEN
+    return extra
 
 
 def _is_acronym(word: str) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from proxy.config.settings import Settings
-from proxy.http import monitoring, query
+from proxy.http import audit, monitoring, query
 from proxy.http.errors import error_middleware
 from proxy.http.keys import JWT_VERIFIER, METRICS, PIPELINE, PRINCIPALS, SETTINGS, UPSTREAM
 from proxy.identity.jwt_tokens import JwtVerifier
@@ -38,4 +38,5 @@ def create_app(
     app[JWT_VERIFIER] = verifier or JwtVerifier(())  # no issuer configured: JWTs are refused
     app.add_routes(monitoring.routes)
     app.add_routes(query.routes)
+    app.add_routes(audit.routes)
     return app

@@ -26,12 +26,16 @@ SQLSTATE_BY_HTTP_STATUS = {413: "54000", 408: "57014"}
 DROPPED_HEADERS = frozenset({hdrs.CONTENT_TYPE, hdrs.CONTENT_LENGTH})
 
 
-def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
-    return {"error": {"code": code, "message": message}}
+def error_body(
+    code: str, message: str, audit_id: str | None = None
+) -> dict[str, dict[str, str | None]]:
+    """The door's error body; `audit_id` names the refused statement's audit record."""
+    return {"error": {"code": code, "message": message, "audit_id": audit_id}}
 
 
 def error_response(exc: ProxyError) -> web.Response:
-    response = json_response(error_body(exc.sqlstate, exc.message), status=exc.http_status)
+    body = error_body(exc.sqlstate, exc.message, exc.audit_id)
+    response = json_response(body, status=exc.http_status)
     if isinstance(exc, AuthenticationFailed):
         response.headers[hdrs.WWW_AUTHENTICATE] = 'Bearer realm="palata-proxy"'
     return response

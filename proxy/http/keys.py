@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from proxy.audit.search import AuditSearchStore
 from proxy.config.settings import Settings
 from proxy.identity.jwt_tokens import JwtVerifier
 from proxy.identity.principals import PrincipalDirectory
@@ -17,3 +18,5 @@ PRINCIPALS = web.AppKey("principals", PrincipalDirectory)
 METRICS = web.AppKey("metrics", Metrics)
 PIPELINE = web.AppKey("pipeline", Pipeline)
 JWT_VERIFIER = web.AppKey("jwt_verifier", JwtVerifier)
+# the audit trail for `GET /v1/audit`; set by whoever opens the store (serve), absent otherwise
+AUDIT_STORE: web.AppKey[AuditSearchStore] = web.AppKey("audit_store")

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from aiohttp import web
 
-from proxy.errors import AuthenticationFailed, BadRequest, RequestTooLarge
+from proxy.errors import AuthenticationFailed, BadRequest, ProxyError, RequestTooLarge
 from proxy.http.encode import json_response, result_body
 from proxy.http.keys import JWT_VERIFIER, METRICS, PIPELINE, PRINCIPALS, SETTINGS
 from proxy.identity.jwt_tokens import looks_like_jwt
-from proxy.identity.principals import Principal
+from proxy.identity.principals import UNAUTHENTICATED, Principal
 from proxy.pipeline import QueryRequest, resolve_purpose
 
 routes = web.RouteTableDef()
@@ -55,16 +58,28 @@ async def whoami(request: web.Request) -> web.Response:
 
 @routes.post("/v1/query")
 async def query(request: web.Request) -> web.Response:
-    principal = authenticate(request)
-    body = parse_json_object(await _read_body(request))
-    sql, params, stated = _query_fields(body)
-    purpose = resolve_purpose(principal, stated)
-    outcome = await request.app[PIPELINE].run(
-        QueryRequest(principal, purpose, sql, params, "http", request.remote)
-    )
+    statement = await _statement_of(request)
+    outcome = await request.app[PIPELINE].run(statement)
     if outcome.gaps:
         request.app[METRICS].count_gaps(outcome.gaps)
-    return json_response(result_body(outcome.result, outcome.masked, audit_id=None))
+    return json_response(result_body(outcome.result, outcome.masked, audit_id=outcome.audit_id))
+
+
+async def _statement_of(request: web.Request) -> QueryRequest:
+    """The request as the pipeline takes it; a refusal on the way (credentials, body, purpose)
+    is recorded in the audit trail too, with whatever was known of it by then."""
+    known = QueryRequest(UNAUTHENTICATED, "", "", (), "http", request.remote)
+    started = datetime.now(UTC), time.perf_counter()
+    try:
+        principal = authenticate(request)
+        known = replace(known, principal=principal)
+        body = parse_json_object(await _read_body(request))
+        sql, params, stated = _query_fields(body)
+        known = replace(known, sql=sql, params=params, purpose=stated or "")
+        return replace(known, purpose=resolve_purpose(principal, stated))
+    except ProxyError as exc:
+        await request.app[PIPELINE].record_refusal(known, exc, *started)
+        raise
 
 
 async def _read_body(request: web.Request) -> bytes:

@@ -33,6 +33,10 @@ class Principal:
     attributes: Mapping[str, str | int | list[int]] = field(default_factory=dict)
 
 
+# who the audit trail names when a request's credentials were refused
+UNAUTHENTICATED = Principal("(unauthenticated)", (), (), None)
+
+
 class _PrincipalEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from proxy.config.settings import RedactionSection
@@ -31,6 +32,15 @@ MIN_SCANNED_DIGITS = 10  # a +7 phone without its country code
 WORKERS = 1  # one at a time: the detector holds the GIL anyway, and the cache is not shared
 
 Find = Callable[[str], Sequence[Finding]]
+
+
+@dataclass(frozen=True)
+class CatalogueGap:
+    """Personal data found by the tripwire in an output fed by unclassified columns: which
+    columns (schema.table.column) and how many findings of each type; never the values."""
+
+    columns: tuple[str, ...]
+    findings: tuple[tuple[str, int], ...]  # (entity type, count), by type
 
 
 class PseudonymKeyMissing(ProxyError):

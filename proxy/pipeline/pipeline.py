@@ -9,16 +9,20 @@ rewritten statement reaches the database. Audit and detection join in later issu
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from proxy.config import Settings
 from proxy.errors import AccessDenied, ProxyError
 from proxy.lru import LruCache
+from proxy.pipeline.audit_entry import AuditTrail, Served, Timing
 from proxy.pipeline.catalog import CatalogHolder
-from proxy.pipeline.output_masks import OutputMasker, build_output_masker
+from proxy.pipeline.output_masks import CatalogueGap, OutputMasker, build_output_masker
 from proxy.pipeline.plan import StatementPlan, plan_statement
 from proxy.pipeline.request import QueryRequest
+from proxy.pipeline.subjects import subject_keys, without_hidden
 from proxy.policy import PolicyEngine
 from proxy.provision import db_role_name
 from proxy.sql import UndefinedColumn, UndefinedRelation, analyze_sql
@@ -30,6 +34,7 @@ from proxy.upstream.results import ResultSet
 log = logging.getLogger(__name__)
 
 PLAN_CACHE_SIZE = 4096
+INTERNAL_ERROR = "internal error: the statement was refused"
 STALE_CATALOG_STATES = frozenset({"42P01", "42703"})  # undefined table, undefined column
 
 
@@ -42,19 +47,13 @@ class StaleCatalog(PipelineError):
 
 
 @dataclass(frozen=True)
-class CatalogueGap:
-    """Personal data found by the tripwire in an output fed by unclassified columns: which
-    columns (schema.table.column) and how many findings of each type; never the values."""
-
-    columns: tuple[str, ...]
-    findings: tuple[tuple[str, int], ...]  # (entity type, count), by type
-
-
-@dataclass(frozen=True)
 class QueryOutcome:
     result: ResultSet
     masked: tuple[bool, ...]
     gaps: tuple[CatalogueGap, ...] = ()
+    subjects: frozenset[tuple[str, str]] = frozenset()  # (subject table, key) of the rows
+    subjects_determined: bool = True  # False: the statement's shape hid whose rows they were
+    audit_id: str | None = None  # the statement's audit record (None: audit off)
 
 
 class Pipeline:
@@ -66,7 +65,9 @@ class Pipeline:
         masker: OutputMasker,
         limits: ExecutionLimits,
         role_prefix: str | None = None,
+        audit: AuditTrail | None = None,
     ) -> None:
+        self._audit = audit
         self._engine = engine
         self._catalog = catalog
         self._upstream = upstream
@@ -77,13 +78,16 @@ class Pipeline:
         self._plans: LruCache[Hashable, StatementPlan] = LruCache(PLAN_CACHE_SIZE)
 
     @classmethod
-    async def build(cls, settings: Settings, upstream: Upstream) -> Pipeline:
-        """Load the policy and the catalogue snapshot; fails at start if either is wrong."""
+    async def build(
+        cls, settings: Settings, upstream: Upstream, audit: AuditTrail | None = None
+    ) -> Pipeline:
+        """Load the policy and the catalogue snapshot; fails at start if either is wrong.
+        Without `audit`, nothing is recorded (only benchmarks and tests run so)."""
         engine = PolicyEngine.load(settings.policies.dir, settings.policies.model_path)
         masker = build_output_masker(settings.redaction, engine)
         catalog = await CatalogHolder.load(upstream)
         limits = ExecutionLimits(settings.query.statement_timeout_s, settings.query.max_rows)
-        return cls(engine, catalog, upstream, masker, limits, settings.upstream.role_prefix)
+        return cls(engine, catalog, upstream, masker, limits, settings.upstream.role_prefix, audit)
 
     @property
     def engine(self) -> PolicyEngine:
@@ -94,8 +98,52 @@ class Pipeline:
         return self._catalog
 
     async def run(self, request: QueryRequest) -> QueryOutcome:
+        """Serve one statement; its audit record is durable before the result is returned
+        (and a refusal is recorded too)."""
+        at, started = datetime.now(UTC), time.perf_counter()
+        attempt = _Attempt()
         try:
-            return await self._run(request)
+            outcome = await self._run_refreshing(request, attempt)
+        except Exception as exc:
+            error = exc if isinstance(exc, ProxyError) else ProxyError(INTERNAL_ERROR)
+            await self._audit_refusal(request, error, attempt.plan, _timing(at, started))
+            raise
+        if self._audit is None or attempt.plan is None:
+            return outcome
+        served = Served(
+            outcome.result.row_count, outcome.subjects, outcome.subjects_determined, outcome.gaps
+        )
+        record = self._audit.entries.served(request, attempt.plan, served, _timing(at, started))
+        written = await self._audit.sink.write(record)  # AuditUnavailable: withheld, refused
+        return replace(outcome, audit_id=written.id)
+
+    async def record_refusal(
+        self, request: QueryRequest, error: ProxyError, at: datetime, started: float
+    ) -> None:
+        """Record a statement a door refused before it reached the pipeline (credentials,
+        malformed body, purpose); `at` and `started` as `run` takes them."""
+        await self._audit_refusal(request, error, None, _timing(at, started))
+
+    async def _audit_refusal(
+        self,
+        request: QueryRequest,
+        error: ProxyError,
+        plan: StatementPlan | None,
+        timing: Timing,
+    ) -> None:
+        if self._audit is None:
+            return
+        record = self._audit.entries.refused(request, error, timing, plan)
+        try:
+            written = await self._audit.sink.write(record)
+        except ProxyError as failure:  # the refusal stands; say that it went unrecorded
+            log.error("a refused statement could not be audited: %s", failure.message)
+            return
+        error.audit_id = written.id
+
+    async def _run_refreshing(self, request: QueryRequest, attempt: _Attempt) -> QueryOutcome:
+        try:
+            return await self._run(request, attempt)
         except (UpstreamError, StaleCatalog) as exc:
             # the database changed since the snapshot (a table or column dropped, added or
             # renamed): reload the snapshot once, and plan and run again
@@ -103,10 +151,10 @@ class Pipeline:
             if not stale or not await self._catalog.refresh():
                 raise
             self._shapes.clear()
-            return await self._run(request)
+            return await self._run(request, attempt)
 
-    async def _run(self, request: QueryRequest) -> QueryOutcome:
-        plan = await self._plan(request)
+    async def _run(self, request: QueryRequest, attempt: _Attempt) -> QueryOutcome:
+        plan = attempt.plan = await self._plan(request)
         async with self._upstream.connection(self._database_role(request)) as conn:
             result = await run_statement(
                 conn,
@@ -118,9 +166,11 @@ class Pipeline:
                 row_bounded=plan.row_bounded,
                 shapes=self._shapes,
             )
-        if len(result.columns) != len(plan.masked_outputs):
+        if len(result.columns) - plan.subjects.hidden != len(plan.masked_outputs):
             raise StaleCatalog("the result's columns differ from the analysed statement's")
-        return await self._mask_outputs(result, plan)
+        subjects = subject_keys(result.rows, plan.subjects)
+        outcome = await self._mask_outputs(without_hidden(result, plan.subjects), plan)
+        return replace(outcome, subjects=subjects, subjects_determined=plan.subjects.determined)
 
     def _database_role(self, request: QueryRequest) -> str | None:
         if self._role_prefix is None:
@@ -202,6 +252,17 @@ class Pipeline:
             )
         rows = [tuple(row) for row in zip(*columns, strict=True)]
         return QueryOutcome(replace(result, rows=rows), tuple(masked), tuple(gaps))
+
+
+@dataclass
+class _Attempt:
+    """How far a statement got: its plan, once made (the audit record names its columns)."""
+
+    plan: StatementPlan | None = None
+
+
+def _timing(at: datetime, started: float) -> Timing:
+    return Timing(at, (time.perf_counter() - started) * 1000)
 
 
 def _hashable(attributes: Mapping[str, object]) -> Hashable:

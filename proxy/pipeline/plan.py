@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 
+from proxy.audit.record import ColumnAccess
 from proxy.errors import AccessDenied
 from proxy.identity.principals import Principal
 from proxy.pipeline.masking import masking_subquery
 from proxy.pipeline.pushdown import pushable_conditions
 from proxy.pipeline.row_bound import row_bound
+from proxy.pipeline.subjects import SubjectPlan, carrying_subjects
 from proxy.policy import ColumnDecision, MaskOperator, PolicyEngine, TableDecision
 from proxy.policy.masks import ENTITY_OF_KIND
 from proxy.sql import (
@@ -61,11 +63,15 @@ class TripWire:
 @dataclass(frozen=True)
 class StatementPlan:
     sql: str  # the rewritten, deparsed statement: what reaches the database
+    kind: str  # select, insert, update, delete
     is_query: bool
     row_bounded: bool  # the text itself returns at most max_rows + 1 rows (see row_bound)
     masked_outputs: tuple[bool, ...]
     proxy_masks: tuple[ProxyMask | None, ...]  # per output column
     tripwires: tuple[TripWire | None, ...]  # per output column: scanned for catalogue gaps
+    subjects: SubjectPlan  # where the result's data-subject keys are (hidden columns trail)
+    access: tuple[ColumnAccess, ...]  # for the audit: each column touched, and its decision
+    row_filtered: tuple[str, ...]  # schema.table of the tables read through a row filter
     scrub_errors: bool
     decisions: tuple[TableDecision, ...]
 
@@ -94,13 +100,20 @@ def plan_statement(
         if is_query and max_rows is not None
         else nullcontext(enter_result=False)
     )
-    with bounding as bounded:
+
+    def readable(table: str, column: str) -> bool:
+        decision = decisions.get(_split(table))
+        return decision is not None and decision.column(column).decision == "allow"
+
+    carrying = carrying_subjects(parsed.stmt, analysis, engine.catalogue, readable)
+    with bounding as bounded, carrying as subjects:
         sql = rewrite(parsed.stmt, analysis, replacements)
     masked = tuple(any(_hidden(decisions, s, nulled) for s in o.direct) for o in analysis.outputs)
     proxy_masks = tuple(_proxy_mask(engine, decisions, o.as_is, nulled) for o in analysis.outputs)
     watched = not engine.sees_all_personal_data(principal.roles, purpose)
     return StatementPlan(
         sql=sql,
+        kind=analysis.kind.value,
         is_query=is_query,
         row_bounded=bounded,
         masked_outputs=masked,
@@ -109,9 +122,42 @@ def plan_statement(
             _tripwire(engine, o.direct) if watched and by_proxy is None else None
             for o, by_proxy in zip(analysis.outputs, proxy_masks, strict=True)
         ),
+        subjects=subjects,
+        access=_access(analysis, decisions),
+        row_filtered=tuple(sorted(d.table for d in decisions.values() if d.row_filters)),
         scrub_errors=any(_restricted(d) for d in decisions.values()),
         decisions=tuple(decisions.values()),
     )
+
+
+def _access(
+    analysis: StatementAnalysis, decisions: Mapping[TableKey, TableDecision]
+) -> tuple[ColumnAccess, ...]:
+    """Each column the statement touches, with what the policy decided: a written column is
+    `clear` (every write decision allowed it, see `_check_columns`)."""
+    seen: dict[tuple[str, str], ColumnAccess] = {}
+    for use in analysis.columns:
+        key = (use.schema, use.table)
+        table = f"{use.schema}.{use.table}"
+        if use.usage is Usage.WRITTEN:
+            seen.setdefault((table, use.column), ColumnAccess(table, use.column, "clear"))
+            continue
+        verdict = decisions[key].column(use.column)
+        if verdict.decision == "allow":
+            access = ColumnAccess(table, use.column, "clear")
+        elif verdict.mask is not None and verdict.mask.applied_by_proxy:
+            access = ColumnAccess(table, use.column, "redacted", str(verdict.mask))
+        else:
+            mask = None if verdict.mask is None else str(verdict.mask)
+            access = ColumnAccess(table, use.column, "masked", mask)
+        if (table, use.column) not in seen or seen[(table, use.column)].decision == "clear":
+            seen[(table, use.column)] = access
+    return tuple(sorted(seen.values(), key=lambda a: (a.table, a.column)))
+
+
+def _split(table: str) -> TableKey:
+    schema, _, name = table.partition(".")
+    return schema, name
 
 
 def _decide_tables(

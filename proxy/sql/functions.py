@@ -62,6 +62,7 @@ json_to_recordset jsonb_to_recordset
 """
 _MISC = "gen_random_uuid pg_advisory_unlock_all version"
 
+AGGREGATES = frozenset(_AGGREGATE.split())  # they collapse rows (without OVER)
 ALLOWED = frozenset(
     " ".join(
         (_STRING, _NUMBER, _TIME, _CONDITIONAL, _ARRAY, _AGGREGATE, _WINDOW, _JSON, _MISC)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+WRITE_TAGS = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE"})
+
 
 @dataclass(frozen=True)
 class ResultColumn:
@@ -21,4 +23,8 @@ class ResultSet:
 
     @property
     def row_count(self) -> int:
+        """Rows returned, or for a write the rows it affected (its command tag says)."""
+        tag = self.status.split()
+        if tag and tag[0] in WRITE_TAGS and tag[-1].isdigit():
+            return int(tag[-1])
         return len(self.rows)

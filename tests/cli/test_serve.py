@@ -19,14 +19,27 @@ from tests.cli.process import get_json, run_cli, running_cli, unused_port, wait_
 from tests.support import REPO
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> Path:
-    path = tmp_path / "proxy.toml"
+def audit_section(folder: Path) -> str:
+    """An audit key (a test's, public) and a spool in the test's own folder."""
+    return f'[audit]\nkey = "{TEST_AUDIT_KEY}"\nspool_dir = "{folder / "spool"}"\n'
+
+
+TEST_AUDIT_KEY = "a-test-audit-key-that-is-not-secret-0123"
+
+
+def write_config(folder: Path, instance: str) -> Path:
+    path = folder / f"{instance}.toml"
     path.write_text(
-        f'[proxy]\ninstance = "test-1"\n[policies]\ndir = "{REPO / "policies"}"\n',
+        f'[proxy]\ninstance = "{instance}"\n[policies]\ndir = "{REPO / "policies"}"\n'
+        + audit_section(folder),
         encoding="utf-8",
     )
     return path
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    return write_config(tmp_path, "test-1")
 
 
 def test_serve_answers_and_stops_on_ctrl_c(fresh_dsn: str, config: Path, tmp_path: Path) -> None:
@@ -62,7 +75,8 @@ def test_serve_reloads_the_catalogue_when_the_schema_changes(
 ) -> None:
     config = tmp_path / "proxy.toml"
     config.write_text(
-        f'[upstream]\ncatalog_check_interval_s = 3600\n[policies]\ndir = "{REPO / "policies"}"\n',
+        f'[upstream]\ncatalog_check_interval_s = 3600\n[policies]\ndir = "{REPO / "policies"}"\n'
+        + audit_section(tmp_path),
         encoding="utf-8",
     )
     asyncio.run(_as_admin(fresh_dsn, install_catalog_trigger))
@@ -143,7 +157,8 @@ def test_port_in_use_is_a_clear_error(fresh_dsn: str, config: Path, tmp_path: Pa
     args = ["serve", "--config", str(config), "--upstream", fresh_dsn, "--http-port", str(port)]
     with running_cli(args, tmp_path / "first.log") as first:
         wait_for_http(f"http://127.0.0.1:{port}/healthz", first, timeout=30)
-        second = run_cli(args)
+        other = write_config(tmp_path, "test-2")  # an instance of its own: its own audit chain
+        second = run_cli([*args[:2], str(other), *args[3:]])
     assert second.returncode == 2
     assert f"http.port {port} on 127.0.0.1 is already in use" in second.stderr
 

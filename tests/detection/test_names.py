@@ -11,6 +11,8 @@ from proxy.detection.names import NatashaPersonRecognizer, person_spans
 
 PUBLIC_SET = Path(__file__).parents[3] / "shared" / "pii_eval" / "public.jsonl"
 HELDOUT_SET = Path(__file__).with_name("heldout_names.jsonl")
+KAZAKH_SET = Path(__file__).with_name("heldout_kazakh_names.jsonl")
+KAZAKH_BAR = 0.90  # measured 0.913; the misses are rare names no list or name part knows
 
 
 def found_names(text: str) -> list[str]:
@@ -51,6 +53,24 @@ def found_names(text: str) -> list[str]:
                      id="two-people"),
         pytest.param("ИП Тасбулатов Е.Қ. оказывает услуги.", ["Тасбулатов Е.Қ."],
                      id="sole-trader-is-a-person"),
+        pytest.param("Кеше Бекзатқа хабарластық.", ["Бекзатқа"], id="kk-lone-dative"),
+        pytest.param("Ернардың телефоны өшірулі.", ["Ернардың"], id="kk-lone-genitive-first"),
+        pytest.param("Оператор Гүлшатпен сөйлесті.", ["Гүлшатпен"], id="kk-lone-instrumental"),
+        pytest.param("Бүгін Сәкеннен хат келді.", ["Сәкеннен"], id="kk-lone-ablative"),
+        pytest.param("Құжаттар Жандоста қалды.", ["Жандоста"], id="kk-lone-locative"),
+        pytest.param("Коллектор Жазираны қорқытқан.", ["Жазираны"], id="kk-lone-accusative"),
+        pytest.param("Ботабикеге хат жіберілді.", ["Ботабикеге"], id="kk-built-from-parts"),
+        pytest.param("Кеңсеге Қорқытбайдан хат келді.", ["Қорқытбайдан"],
+                     id="kk-built-weak-ending-mid-sentence"),
+        pytest.param("Сәлем, Динара! Төлем қашан болады?", ["Динара"], id="kk-lone-chat"),
+        pytest.param("Жазира апа, сізге хат бар.", ["Жазира"], id="kk-lone-before-apa"),
+        pytest.param("Хабарлама Ермековке жіберілді.", ["Ермековке"], id="kk-lone-surname-dative"),
+        pytest.param("Нұрмағамбет Жақсылықұлы келісімге қол қойды.",
+                     ["Нұрмағамбет Жақсылықұлы"], id="kk-opening-word-with-uly"),
+        pytest.param("Ерланның әкесі Серік Омаров келді.", ["Ерланның", "Серік Омаров"],
+                     id="kk-kinship-splits"),
+        pytest.param("Мать должника Асель Омарова просит не звонить сыну Ерлану.",
+                     ["Асель Омарова", "Ерлану"], id="ru-kinship-and-lone-dative"),
     ],
 )  # fmt: skip
 def test_names_are_found(text: str, names: list[str]) -> None:
@@ -77,6 +97,17 @@ def test_names_are_found(text: str, names: list[str]) -> None:
         pytest.param("Документов, подтверждающих оплату, нет.", id="surname-shaped-word"),
         pytest.param("Карагандинская Область передала сведения.", id="adjective-pair"),
         pytest.param("Клиент купил iPhone 15 и Toyota Camry.", id="products"),
+        pytest.param("Встреча у памятника Абаю в 15:00.", id="monument-ru"),
+        pytest.param("Абай ескерткішінің жанында күтемін.", id="monument-kk"),
+        pytest.param(
+            "Қазақстан Республикасы Ұлттық коллекторлар палатасына жазыңыз.", id="institution-kk"
+        ),
+        pytest.param("Әділет министрлігіне хат жолданды.", id="ministry-named-like-a-person"),
+        pytest.param("Бақыт пен денсаулық тілеймін!", id="common-word-opening"),
+        pytest.param("Жеңіс күні кеңсе жабық.", id="holiday"),
+        pytest.param("Айгерім Строй компаниясы жалақыны төледі.", id="company-after-name"),
+        pytest.param("Мамыр айында төлеймін.", id="month-kk-opening"),
+        pytest.param("Қалай төлеуге болады?", id="adverb-ending-like-a-name"),
     ],
 )
 def test_look_alikes_are_not_names(text: str) -> None:
@@ -133,6 +164,11 @@ def test_person_f1_reaches_the_bar(path: Path) -> None:
         pytest.skip(f"{path} is not available here")
     precision, recall, f1 = person_scores(path)
     assert f1 >= 0.95, f"P={precision:.3f} R={recall:.3f} F1={f1:.3f}"
+
+
+def test_person_f1_on_kazakh_sentences() -> None:
+    precision, recall, f1 = person_scores(KAZAKH_SET)
+    assert f1 >= KAZAKH_BAR, f"P={precision:.3f} R={recall:.3f} F1={f1:.3f}"
 
 
 def labelled_words(path: Path) -> set[str]:

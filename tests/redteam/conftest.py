@@ -66,7 +66,8 @@ def proxy_url(fixture_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
             f'[upstream]\nrole_prefix = "{prefix}"\n\n[policies]',
         )
         .replace('dir = "policies"', f'dir = "{CONFIG.parent / "policies"}"')
-        .replace('model = "../../models.conf"', f'model = "{REPO / "models.conf"}"'),
+        .replace('model = "../../models.conf"', f'model = "{REPO / "models.conf"}"')
+        .replace("[audit]", f'[audit]\nspool_dir = "{folder / "audit-spool"}"'),
         encoding="utf-8",
     )
     provisioned = run_cli(["provision", "--config", str(config), "--upstream", fixture_dsn])

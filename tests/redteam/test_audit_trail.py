@@ -1,0 +1,131 @@
+"""The audit trail of a real `palata-proxy serve` on the red-team fixture: every answer has its
+record, and a debtor's IIN finds exactly the statements that returned that debtor's rows."""
+
+from __future__ import annotations
+
+import asyncio
+import urllib.parse
+from typing import Any
+
+import asyncpg
+import pytest
+
+from tests.cli.process import get_json, post_json
+from tests.redteam.corpus import SECRETS
+
+DEBTOR = 3  # its IIN is read from the fixture, never written here
+
+
+def query(base: str, who: str, sql: str, params: list[Any] | None = None) -> tuple[int, Any]:
+    status, body = post_json(f"{base}/v1/query", {"sql": sql, "params": params or []}, SECRETS[who])
+    assert isinstance(body, dict)
+    return status, body
+
+
+def audit_id(body: dict[str, Any]) -> str:
+    found = body["audit_id"] if "audit_id" in body else body["error"]["audit_id"]
+    assert isinstance(found, str) and found, body
+    return found
+
+
+async def stored(dsn: str, ids: list[str]) -> dict[str, asyncpg.Record]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT id, outcome, principal, kind, sql, rows, subject_count, access::text AS access"
+            " FROM palata_audit.records WHERE id = ANY($1::text[])",
+            ids,
+        )
+        return {row["id"]: row for row in rows}
+    finally:
+        await conn.close()
+
+
+async def iin_of(dsn: str, debtor: int) -> str:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return str(await conn.fetchval("SELECT iin FROM debtors WHERE id = $1", debtor))
+    finally:
+        await conn.close()
+
+
+MIXED = [
+    ("collector", "SELECT id, iin, full_name FROM debtors ORDER BY id LIMIT 5", 200, "served"),
+    ("collector", "SELECT notes FROM debtors WHERE id = $1", 200, "served"),
+    ("collector", "SELECT salary FROM employees", 403, "denied"),
+    ("collector", "UPDATE debtors SET debt_amount = 0 WHERE id = 7", 403, "denied"),
+    ("collector", "SELEC broken", 400, "denied"),
+    ("dpo", "SELECT iin, full_name FROM debtors WHERE id = $1", 200, "served"),
+    ("intern", "SELECT * FROM debtors", 403, "denied"),
+    ("collector", "SELECT count(*) FROM payments", 200, "served"),
+]
+
+
+def test_every_answer_has_its_record(proxy_url: str, fixture_dsn: str) -> None:
+    answers = []
+    for who, sql, status, outcome in MIXED:
+        params = [DEBTOR] if "$1" in sql else []
+        got, body = query(proxy_url, who, sql, params)
+        assert got == status, body
+        answers.append((audit_id(body), who, outcome))
+    records = asyncio.run(stored(fixture_dsn, [a for a, _, _ in answers]))
+    for (record_id, who, outcome), (_, sql, _, _) in zip(answers, MIXED, strict=True):
+        record = records[record_id]
+        assert (record["principal"], record["outcome"]) == (who, outcome), sql
+    served = records[answers[1][0]]
+    assert served["sql"] == "SELECT notes FROM debtors WHERE id = $1"
+    assert '"decision": "redacted"' in served["access"]
+    assert records[answers[4][0]]["sql"] is None, "what does not parse is not kept"
+
+
+def test_records_hold_no_literal_of_the_statement(proxy_url: str, fixture_dsn: str) -> None:
+    iin = asyncio.run(iin_of(fixture_dsn, DEBTOR))
+    sql = f"SELECT id FROM debtors WHERE iin = '{iin}' /* {iin} */"
+    status, body = query(proxy_url, "dpo", sql)
+    assert status == 200, body
+    record = asyncio.run(stored(fixture_dsn, [audit_id(body)]))[audit_id(body)]
+    assert iin not in str(dict(record))
+    assert record["sql"] == "SELECT id FROM debtors WHERE iin = $1"
+
+
+def search(base: str, who: str, **filters: str) -> tuple[int, Any]:
+    status, raw = get_json(f"{base}/v1/audit?{urllib.parse.urlencode(filters)}", SECRETS[who])
+    import json
+
+    return status, json.loads(raw)
+
+
+def test_an_iin_finds_exactly_the_statements_that_returned_its_debtor(
+    proxy_url: str, fixture_dsn: str
+) -> None:
+    iin = asyncio.run(iin_of(fixture_dsn, DEBTOR))
+    statements = {
+        "by id": ("collector", f"SELECT full_name, phone FROM debtors WHERE id = {DEBTOR}", True),
+        "another": ("collector", "SELECT full_name FROM debtors WHERE id = 4", False),
+        "payments": ("collector", f"SELECT amount FROM payments WHERE debtor_id = {DEBTOR}", True),
+        "count": ("collector", "SELECT count(*) FROM debtors", False),
+        "dpo": ("dpo", f"SELECT iin FROM debtors WHERE id = {DEBTOR}", True),
+        "denied": ("collector", f"SELECT salary FROM employees WHERE id = {DEBTOR}", False),
+        "join": (
+            "collector",
+            f"SELECT d.id, p.amount FROM debtors d JOIN payments p ON p.debtor_id = d.id "
+            f"WHERE d.id IN ({DEBTOR}, 4)",
+            True,
+        ),
+    }
+    ids = {}
+    for name, (who, sql, _) in statements.items():
+        _, body = query(proxy_url, who, sql)
+        ids[name] = audit_id(body)
+    status, answer = search(proxy_url, "dpo", iin=iin, limit="1000")
+    assert status == 200, answer
+    found = {record["id"] for record in answer["records"]}
+    expected = {ids[name] for name, (_, _, returns) in statements.items() if returns}
+    assert found & set(ids.values()) == expected
+    assert iin not in str(answer)
+
+
+@pytest.mark.parametrize("who", ["collector", "intern"])
+def test_only_security_roles_search_the_trail(proxy_url: str, who: str) -> None:
+    status, answer = search(proxy_url, who, principal="dpo")
+    assert status == 403 and answer["error"]["code"] == "42501"
