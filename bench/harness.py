@@ -104,21 +104,8 @@ def running_proxy(dsn: str, log: Path, settings: dict[str, str] | None = None) -
     env = {k: v for k, v in os.environ.items() if not k.startswith("PALATA_")}
     env["PALATA_AUDIT_SPOOL_DIR"] = str(log.parent / "audit-spool")
     env.update(settings or {})
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "proxy", *args],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_until_alive(f"{url}/healthz", process, log)
-            yield url
-        finally:
-            stop_process(process)
+    with _serving(["-m", "proxy", *args], port, log, env) as url:
+        yield url
 
 
 @contextmanager
@@ -127,11 +114,19 @@ def running_bare_server(answer: bytes, folder: Path) -> Iterator[str]:
     port = unused_port()
     answer_file = folder / "answer.json"
     answer_file.write_bytes(answer)
-    log = folder / "bare_server.log"
+    args = ["-m", "bench.bare_server", str(port), str(answer_file)]
+    with _serving(args, port, folder / "bare_server.log", dict(os.environ)) as url:
+        yield url
+
+
+@contextmanager
+def _serving(args: list[str], port: int, log: Path, env: dict[str, str]) -> Iterator[str]:
+    """A Python server process of this repository, in its own session, until the block ends."""
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bench.bare_server", str(port), str(answer_file)],
+            [sys.executable, *args],
             cwd=REPO,
+            env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,

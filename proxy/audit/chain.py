@@ -19,7 +19,7 @@ from datetime import UTC
 from typing import Literal
 
 from proxy.audit.keys import AuditKeys
-from proxy.audit.record import AuditRecord, canonical_bytes
+from proxy.audit.record import AuditRecord, canonical_bytes, canonical_json
 
 GENESIS_HASH = "0" * 64
 
@@ -74,12 +74,14 @@ class Chain:
         if record.at.tzinfo is None:
             raise ValueError("an audit record's time must carry its time zone")
         # the store answers in UTC; hashing UTC makes a record read back hash the same
-        unchained = replace(record, at=record.at.astimezone(UTC))
+        at = record.at.astimezone(UTC)
         seq, prev_hash = self.tail.seq + 1, self.tail.hash
-        linked = unchained.chained(seq, prev_hash, "", "")
-        hash_ = record_hash(linked)
+        data = record.to_json()  # what `record_hash` would hash, without building the record
+        data.update(at=at.isoformat(), seq=seq, prev_hash=prev_hash)
+        hash_ = hashlib.sha256(prev_hash.encode() + canonical_json(data)).hexdigest()
         self.tail = ChainTail(seq, hash_)
-        return linked.chained(seq, prev_hash, hash_, self._keys.sign(hash_))
+        signature = self._keys.sign(hash_)
+        return replace(record, at=at, seq=seq, prev_hash=prev_hash, hash=hash_, signature=signature)
 
 
 @dataclass(frozen=True)

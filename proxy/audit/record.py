@@ -104,6 +104,13 @@ _FIELDS = tuple(f.name for f in fields(AuditRecord))
 
 def canonical_bytes(record: AuditRecord) -> bytes:
     """The bytes the chain hashes: every field but `hash` and `signature`, as sorted-key JSON."""
-    data = record.to_json()
-    del data["hash"], data["signature"]
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    return canonical_json(record.to_json())
+
+
+def canonical_json(data: dict[str, Any]) -> bytes:
+    """`canonical_bytes` of a record's `to_json()` form (its `hash` and `signature` ignored)."""
+    hashed = {key: value for key, value in data.items() if key not in _UNHASHED}
+    return json.dumps(hashed, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+_UNHASHED = frozenset({"hash", "signature"})

@@ -242,6 +242,11 @@ class AuditStore:
             raise _unavailable(exc) from None
 
 
+async def _nothing_to_reset(conn: Any) -> None:
+    """What the pool runs on a connection coming back: nothing. asyncpg's default reset costs a
+    round trip per batch, and the store's own statements leave no session state behind."""
+
+
 def _unavailable(exc: BaseException) -> AuditStoreUnavailable:
     # the type and SQLSTATE only: a database message may quote a value
     code = getattr(exc, "sqlstate", None)
@@ -263,6 +268,7 @@ async def open_store(dsn: str, connect_timeout_s: float = 5.0) -> AsyncIterator[
             timeout=connect_timeout_s,
             command_timeout=COMMAND_TIMEOUT_S,
             server_settings={"application_name": "palata-audit"},
+            reset=_nothing_to_reset,
         )
     except STORE_ERRORS as exc:
         raise _unavailable(exc) from None

@@ -23,7 +23,7 @@ from pydantic import (
 
 from proxy.errors import ConfigError
 
-MIN_PSEUDONYM_KEY_BYTES = 32
+MIN_KEY_BYTES = 32
 DEFAULT_SPOOL_DIR = Path(".palata-audit")  # the audit spool, relative to the working folder
 Port = Annotated[int, Field(ge=1, le=65535)]
 Host = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.:_-]+$")]
@@ -134,27 +134,29 @@ class RedactionSection(_Section):
             return self.pseudonym_key.get_secret_value().encode()
         if self.pseudonym_key_file is None:
             return None
-        try:
-            key = self.pseudonym_key_file.read_bytes().strip()
-        except OSError as exc:
-            raise ConfigError(
-                f"redaction.pseudonym_key_file {self.pseudonym_key_file} cannot be read: "
-                f"{exc.strerror or type(exc).__name__}"
-            ) from None
-        try:
-            _check_key_length(key)
-        except ValueError as exc:
-            raise ConfigError(
-                f"redaction.pseudonym_key_file {self.pseudonym_key_file}: {exc}"
-            ) from None
-        return key
+        return read_key_file(self.pseudonym_key_file, "redaction.pseudonym_key_file", "pseudonym")
 
 
-def _check_key_length(key: bytes) -> None:
-    if len(key) < MIN_PSEUDONYM_KEY_BYTES:
+def read_key_file(path: Path, setting: str, what: str) -> bytes:
+    """A secret kept in a file (surrounding whitespace dropped); ConfigError naming `setting`
+    when it cannot be read or is too short. The key itself is never echoed."""
+    try:
+        key = path.read_bytes().strip()
+    except OSError as exc:
+        raise ConfigError(
+            f"{setting} {path} cannot be read: {exc.strerror or type(exc).__name__}"
+        ) from None
+    try:
+        _check_key_length(key, what)
+    except ValueError as exc:
+        raise ConfigError(f"{setting} {path}: {exc}") from None
+    return key
+
+
+def _check_key_length(key: bytes, what: str = "pseudonym") -> None:
+    if len(key) < MIN_KEY_BYTES:
         raise ValueError(
-            f"the pseudonym key must be at least {MIN_PSEUDONYM_KEY_BYTES} bytes "
-            "(e.g. `openssl rand -hex 32`)"
+            f"the {what} key must be at least {MIN_KEY_BYTES} bytes (e.g. `openssl rand -hex 32`)"
         )
 
 
@@ -198,7 +200,7 @@ class AuditSection(_Section):
         if self.key is not None and self.key_file is not None:
             raise ValueError("set audit.key or audit.key_file, not both")
         if self.key is not None:
-            _check_audit_key_length(self.key.get_secret_value().encode())
+            _check_key_length(self.key.get_secret_value().encode(), "audit")
         return self
 
     def key_bytes(self) -> bytes:
@@ -211,26 +213,7 @@ class AuditSection(_Section):
                 "`openssl rand -hex 32 > audit.key; chmod 600 audit.key`, or set "
                 "PALATA_AUDIT_KEY; `audit.enabled = false` is for benchmarks only"
             )
-        try:
-            key = self.key_file.read_bytes().strip()
-        except OSError as exc:
-            raise ConfigError(
-                f"audit.key_file {self.key_file} cannot be read: "
-                f"{exc.strerror or type(exc).__name__}"
-            ) from None
-        try:
-            _check_audit_key_length(key)
-        except ValueError as exc:
-            raise ConfigError(f"audit.key_file {self.key_file}: {exc}") from None
-        return key
-
-
-def _check_audit_key_length(key: bytes) -> None:
-    if len(key) < MIN_PSEUDONYM_KEY_BYTES:
-        raise ValueError(
-            f"the audit key must be at least {MIN_PSEUDONYM_KEY_BYTES} bytes "
-            "(e.g. `openssl rand -hex 32`)"
-        )
+        return read_key_file(self.key_file, "audit.key_file", "audit")
 
 
 def _strict_boolean(value: Any) -> bool:

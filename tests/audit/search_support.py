@@ -8,47 +8,26 @@ the real subject hasher, and a sink that keeps what it is given (or refuses, whe
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 
+from proxy.audit import schema
+from proxy.audit.codec import record_to_row
 from proxy.audit.errors import AuditUnavailable
 from proxy.audit.keys import AuditKeys
 from proxy.audit.record import AuditRecord, ColumnAccess
+from proxy.audit.store import INSERT
+from tests.conftest import new_database
+from tests.redteam.corpus import load_fixture_schema
 
 KEYS = AuditKeys(b"search-tests-audit-key-0123456789abcdef")
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-RECORDS_DDL = """
-CREATE SCHEMA IF NOT EXISTS palata_audit;
-DROP TABLE IF EXISTS palata_audit.records;
-CREATE TABLE palata_audit.records (
-  instance text NOT NULL, seq bigint NOT NULL, id text NOT NULL, at timestamptz NOT NULL,
-  door text NOT NULL, principal text NOT NULL, app text, roles text[] NOT NULL, purpose text,
-  client text, kind text NOT NULL, sql text, fingerprint text, params text[] NOT NULL,
-  access jsonb NOT NULL, row_filters text[] NOT NULL, rows bigint,
-  duration_ms double precision NOT NULL, outcome text NOT NULL, sqlstate text, reason text,
-  subjects text[] NOT NULL, subject_count bigint, gaps jsonb NOT NULL, extra jsonb NOT NULL,
-  prev_hash text NOT NULL, hash text NOT NULL, signature text NOT NULL,
-  PRIMARY KEY (instance, seq, at)
-);
-CREATE INDEX ON palata_audit.records USING gin (subjects);
-CREATE INDEX ON palata_audit.records (principal, at);
-"""
-
-INSERT = (
-    "INSERT INTO palata_audit.records (instance, seq, id, at, door, principal, app, roles, "
-    "purpose, client, kind, sql, fingerprint, params, access, row_filters, rows, duration_ms, "
-    "outcome, sqlstate, reason, subjects, subject_count, gaps, extra, prev_hash, hash, "
-    "signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-    "$15::text::jsonb, $16, $17, $18, $19, $20, $21, $22, $23, $24::text::jsonb, "
-    "$25::text::jsonb, $26, $27, $28)"
-)
 
 
 def debtor(key: int) -> str:
@@ -101,25 +80,33 @@ def make_record(n: int, **fields: Any) -> AuditRecord:
     return replace(base, **fields)
 
 
-def row_of(record: AuditRecord) -> tuple[Any, ...]:
-    data = record.to_json()
-    return (
-        record.instance, record.seq, record.id, record.at, record.door, record.principal,
-        record.app, list(record.roles), record.purpose, record.client, record.kind, record.sql,
-        record.fingerprint, list(record.params), json.dumps(data["access"]),
-        list(record.row_filters), record.rows, record.duration_ms, record.outcome,
-        record.sqlstate, record.reason, list(record.subjects), record.subject_count,
-        json.dumps(data["gaps"]), json.dumps(record.extra), record.prev_hash, record.hash,
-        record.signature,
-    )  # fmt: skip
-
-
 async def create_records_table(conn: Any) -> None:
-    await conn.execute(RECORDS_DDL)
+    """The store's own schema, empty, with the partition of the records' month (T0)."""
+    await conn.execute(f"DROP TABLE IF EXISTS {schema.SCHEMA}.records")
+    await conn.execute(schema.CREATE_SCHEMA)
+    await conn.execute(schema.create_partition(schema.month_start(T0)))
 
 
 async def insert_records(conn: Any, records: list[AuditRecord]) -> None:
-    await conn.executemany(INSERT, [row_of(record) for record in records])
+    await conn.executemany(INSERT, [record_to_row(record) for record in records])
+
+
+@contextmanager
+def records_database(admin_dsn: str, tag: str, records: list[AuditRecord]) -> Iterator[str]:
+    """A new database holding the red-team fixture and these audit records."""
+
+    async def load(dsn: str) -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await load_fixture_schema(conn)
+            await create_records_table(conn)
+            await insert_records(conn, records)
+        finally:
+            await conn.close()
+
+    with new_database(admin_dsn, tag) as dsn:
+        asyncio.run(load(dsn))
+        yield dsn
 
 
 class RecordingStore:

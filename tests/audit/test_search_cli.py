@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from proxy.audit.record import AuditRecord
 from proxy.audit.subjects import MalformedSubject
 from proxy.cli import audit_search
 from proxy.config import Settings, load_settings
-from tests.audit.search_support import create_records_table, debtor, insert_records, make_record
-from tests.conftest import new_database
-from tests.redteam.corpus import load_fixture_schema
+from tests.audit.search_support import (
+    debtor,
+    make_record,
+    records_database,
+)
 from tests.support import REPO
 
 POLICIES = REPO / "tests" / "redteam" / "policies"
@@ -41,17 +41,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 @pytest.fixture(scope="module")
 def fixture_dsn(admin_dsn: str) -> Iterator[str]:
-    async def load(dsn: str) -> None:
-        conn = await asyncpg.connect(dsn)
-        try:
-            await load_fixture_schema(conn)
-            await create_records_table(conn)
-            await insert_records(conn, RECORDS)
-        finally:
-            await conn.close()
-
-    with new_database(admin_dsn, "audit_cli") as dsn:
-        asyncio.run(load(dsn))
+    with records_database(admin_dsn, "audit_cli", RECORDS) as dsn:
         yield dsn
 
 

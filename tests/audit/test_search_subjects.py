@@ -24,14 +24,11 @@ from proxy.policy.catalogue import Catalogue
 from proxy.policy.masks import Kind
 from tests.audit.search_support import (
     KEYS,
-    create_records_table,
     debtor,
     employee,
-    insert_records,
     make_record,
+    records_database,
 )
-from tests.conftest import new_database
-from tests.redteam.corpus import load_fixture_schema
 from tests.support import REPO
 
 CATALOGUE = Catalogue.load(REPO / "tests" / "redteam" / "policies" / "catalogue.toml")
@@ -52,19 +49,7 @@ RECORDS = [
 
 @pytest.fixture(scope="module")
 def fixture_db(admin_dsn: str) -> Iterator[str]:
-    import asyncio
-
-    async def load(dsn: str) -> None:
-        conn = await asyncpg.connect(dsn)
-        try:
-            await load_fixture_schema(conn)
-            await create_records_table(conn)
-            await insert_records(conn, RECORDS)
-        finally:
-            await conn.close()
-
-    with new_database(admin_dsn, "audit_subjects") as dsn:
-        asyncio.run(load(dsn))
+    with records_database(admin_dsn, "audit_subjects", RECORDS) as dsn:
         yield dsn
 
 

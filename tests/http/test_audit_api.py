@@ -3,7 +3,6 @@ audited, and an IIN never comes back in an answer, an error, a log line or an au
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -22,13 +21,10 @@ from proxy.pipeline import Pipeline
 from proxy.upstream.pool import open_upstream
 from tests.audit.search_support import (
     RecordingStore,
-    create_records_table,
     debtor,
-    insert_records,
     make_record,
+    records_database,
 )
-from tests.conftest import new_database
-from tests.redteam.corpus import load_fixture_schema
 from tests.support import REPO
 
 POLICIES = REPO / "tests" / "redteam" / "policies"
@@ -47,17 +43,7 @@ Client = TestClient[Any, Any]
 
 @pytest.fixture(scope="module")
 def fixture_dsn(admin_dsn: str) -> Iterator[str]:
-    async def load(dsn: str) -> None:
-        conn = await asyncpg.connect(dsn)
-        try:
-            await load_fixture_schema(conn)
-            await create_records_table(conn)
-            await insert_records(conn, RECORDS)
-        finally:
-            await conn.close()
-
-    with new_database(admin_dsn, "audit_api") as dsn:
-        asyncio.run(load(dsn))
+    with records_database(admin_dsn, "audit_api", RECORDS) as dsn:
         yield dsn
 
 
