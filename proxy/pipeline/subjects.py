@@ -194,9 +194,8 @@ def _keys_passed_through(
         if not output.as_is or output.direct != output.as_is:
             continue
         named = {_subject_named(catalogue, readable, source) for source in output.as_is}
-        if len(named) == 1 and None not in named:
-            [of] = named
-            assert of is not None
+        of = named.pop() if len(named) == 1 else None
+        if of is not None:
             found.append((index, of))
     return found
 
