@@ -98,22 +98,28 @@ class Pipeline:
         return self._catalog
 
     async def run(self, request: QueryRequest) -> QueryOutcome:
-        """Serve one statement; its audit record is durable before the result is returned
-        (and a refusal is recorded too)."""
-        at, started = datetime.now(UTC), time.perf_counter()
-        attempt = _Attempt()
+        """Serve one statement; its audit record is durable before the result is returned —
+        for a write, before the change is committed — and a refusal is recorded too."""
+        attempt = _Attempt(datetime.now(UTC), time.perf_counter())
         try:
             outcome = await self._run_refreshing(request, attempt)
         except Exception as exc:
             error = exc if isinstance(exc, ProxyError) else ProxyError(INTERNAL_ERROR)
-            await self._audit_refusal(request, error, attempt.plan, _timing(at, started))
+            await self._audit_refusal(request, error, attempt.plan, attempt.timing())
             raise
+        if outcome.audit_id is not None or attempt.plan is None:
+            return outcome  # recorded before its commit, or audit off
+        return await self._record_served(request, attempt, outcome)
+
+    async def _record_served(
+        self, request: QueryRequest, attempt: _Attempt, outcome: QueryOutcome
+    ) -> QueryOutcome:
         if self._audit is None or attempt.plan is None:
             return outcome
         served = Served(
             outcome.result.row_count, outcome.subjects, outcome.subjects_determined, outcome.gaps
         )
-        record = self._audit.entries.served(request, attempt.plan, served, _timing(at, started))
+        record = self._audit.entries.served(request, attempt.plan, served, attempt.timing())
         written = await self._audit.sink.write(record)  # AuditUnavailable: withheld, refused
         return replace(outcome, audit_id=written.id)
 
@@ -122,7 +128,7 @@ class Pipeline:
     ) -> None:
         """Record a statement a door refused before it reached the pipeline (credentials,
         malformed body, purpose); `at` and `started` as `run` takes them."""
-        await self._audit_refusal(request, error, None, _timing(at, started))
+        await self._audit_refusal(request, error, None, _Attempt(at, started).timing())
 
     async def _audit_refusal(
         self,
@@ -155,6 +161,15 @@ class Pipeline:
 
     async def _run(self, request: QueryRequest, attempt: _Attempt) -> QueryOutcome:
         plan = attempt.plan = await self._plan(request)
+        finished: list[QueryOutcome] = []
+
+        async def record_before_commit(result: ResultSet) -> None:
+            # a write's record is made durable while its transaction is open: a change is
+            # never committed unrecorded (a failed commit leaves a record of an attempt)
+            outcome = await self._outcome(result, plan)
+            finished.append(await self._record_served(request, attempt, outcome))
+
+        write = not plan.is_query and self._audit is not None
         async with self._upstream.connection(self._database_role(request)) as conn:
             result = await run_statement(
                 conn,
@@ -165,7 +180,13 @@ class Pipeline:
                 scrub_errors=plan.scrub_errors,
                 row_bounded=plan.row_bounded,
                 shapes=self._shapes,
+                before_commit=record_before_commit if write else None,
             )
+        return finished[0] if finished else await self._outcome(result, plan)
+
+    async def _outcome(self, result: ResultSet, plan: StatementPlan) -> QueryOutcome:
+        """The result as the client gets it (hidden subject keys off, outputs masked), with
+        the subjects it held."""
         if len(result.columns) - plan.subjects.hidden != len(plan.masked_outputs):
             raise StaleCatalog("the result's columns differ from the analysed statement's")
         subjects = subject_keys(result.rows, plan.subjects)
@@ -256,13 +277,15 @@ class Pipeline:
 
 @dataclass
 class _Attempt:
-    """How far a statement got: its plan, once made (the audit record names its columns)."""
+    """A statement on its way: when it arrived, and its plan once made (the audit record
+    names its columns)."""
 
+    at: datetime
+    started: float  # time.perf_counter() at arrival
     plan: StatementPlan | None = None
 
-
-def _timing(at: datetime, started: float) -> Timing:
-    return Timing(at, (time.perf_counter() - started) * 1000)
+    def timing(self) -> Timing:
+        return Timing(self.at, (time.perf_counter() - self.started) * 1000)
 
 
 def _hashable(attributes: Mapping[str, object]) -> Hashable:

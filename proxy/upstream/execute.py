@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,8 @@ from proxy.upstream.params import convert_parameters
 from proxy.upstream.results import ResultColumn, ResultSet
 
 SHAPES_KEPT = 4096
+
+BeforeCommit = Callable[[ResultSet], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -62,10 +64,13 @@ async def run_statement(
     scrub_errors: bool,
     row_bounded: bool = False,
     shapes: Shapes | None = None,
+    before_commit: BeforeCommit | None = None,
 ) -> ResultSet:
     """Run `sql` on `conn` (an asyncpg connection the caller holds, acting as the principal's
     database role); errors become ProxyErrors. `row_bounded` says the text itself returns at
-    most `limits.max_rows + 1` rows."""
+    most `limits.max_rows + 1` rows. `before_commit` runs with the result while the statement's
+    transaction is still open (the audit record of a write is made durable there, so no change
+    is committed unrecorded); if it raises, the statement is rolled back."""
     for attempt in (1, 2):
         try:
             async with asyncio.timeout(limits.timeout_s):
@@ -73,7 +78,10 @@ async def run_statement(
                     return await _execute(conn, sql, params, limits, _Reading.WHOLE, shapes)
                 reading = _Reading.CURSOR if is_query else _Reading.STATUS
                 async with conn.transaction():
-                    return await _execute(conn, sql, params, limits, reading, shapes)
+                    result = await _execute(conn, sql, params, limits, reading, shapes)
+                    if before_commit is not None:
+                        await before_commit(result)
+                    return result
         except (asyncpg.exceptions.InvalidCachedStatementError, _StaleShape) as exc:
             if shapes is not None:
                 shapes.forget(sql)
