@@ -62,8 +62,9 @@ class AuditSearchStore(Protocol):
     def subject_hmac(self, of_table: str, key_value: str) -> str:
         """The keyed HMAC the trail stores for the subject `key_value` of table `of_table`."""
 
-    async def write(self, record: AuditRecord) -> object:
-        """Append `record` to the trail; raise (a ProxyError) when it cannot be taken."""
+    async def write(self, record: AuditRecord) -> AuditRecord:
+        """Append `record` to the trail (the record chained); raise (a ProxyError) when it
+        cannot be taken."""
 
 
 @dataclass(frozen=True)

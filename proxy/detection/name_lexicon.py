@@ -105,6 +105,9 @@ class NameLexicon:
     name_endings: frozenset[str]
     name_endings_mid: frozenset[str]
     name_beginnings_mid: frozenset[str]
+    name_beginnings_cased: frozenset[str]
+    kinship_words: frozenset[str]
+    speech_verbs: frozenset[str]
 
     def is_given_name(self, key: str) -> bool:
         return any(b in self.given_names for s in kazakh_stems(key) for b in declension_bases(s))
@@ -195,4 +198,9 @@ def lexicon() -> NameLexicon:
         name_endings=frozenset(word_key(w) for w in _read_words("name_endings.txt")),
         name_endings_mid=frozenset(word_key(w) for w in _read_words("name_endings_mid.txt")),
         name_beginnings_mid=frozenset(word_key(w) for w in _read_words("name_beginnings_mid.txt")),
+        name_beginnings_cased=frozenset(
+            word_key(w) for w in _read_words("name_beginnings_cased.txt")
+        ),
+        kinship_words=frozenset(w.lower() for w in _read_words("kinship_words.txt")),
+        speech_verbs=frozenset(w.lower() for w in _read_words("speech_verbs.txt")),
     )

@@ -28,3 +28,9 @@ def looks_like_given_name(word: str) -> bool:
     parses = _morphology().parse(word.translate(KAZAKH_FOLD))
     likelihood: float = sum(p.score for p in parses if "Name" in p.tag)
     return likelihood >= NAME_LIKELIHOOD
+
+
+@lru_cache(maxsize=65536)
+def is_known_russian_word(word: str) -> bool:
+    """Whether Russian morphology knows the word from its dictionary (not a guess by ending)."""
+    return bool(_morphology().word_is_known(word.translate(KAZAKH_FOLD)))

@@ -17,6 +17,7 @@ from typing import Any
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from proxy.detection.name_context import names_a_person
+from proxy.detection.name_cues import cue_spans, split_genitive_pairs
 from proxy.detection.name_lexicon import KAZAKH_FOLD, lexicon
 from proxy.detection.name_rules import (
     Span,
@@ -54,8 +55,10 @@ def person_spans(text: str) -> list[Span]:
         vetted_tagger_spans(tagger_spans(text), tokens)
         + rule_spans(tokens, text)
         + titled_spans(tokens, text, words)
+        + cue_spans(tokens, text, words)
     )
     spans = merged((widened(span, tokens, text) for span in found), text)
+    spans = split_genitive_pairs(spans, tokens, words)
     return [(start, end) for start, end in spans if names_a_person(text, start, end, words)]
 
 

@@ -59,7 +59,8 @@ async def audit_search(request: web.Request) -> web.Response:
         async with store.connection() as conn:
             page = await search_records(conn, search)
     except ProxyError as exc:
-        await store.write(search_record(searcher, instance, criteria, started, error=exc))
+        written = await store.write(search_record(searcher, instance, criteria, started, error=exc))
+        exc.audit_id = written.id  # the refusal names its record
         raise
     rows = len(page.records)
     await store.write(search_record(searcher, instance, criteria, started, rows=rows))

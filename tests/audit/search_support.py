@@ -125,7 +125,8 @@ class RecordingStore:
     def subject_hmac(self, of_table: str, key_value: str) -> str:
         return KEYS.subject_hmac(of_table, key_value)
 
-    async def write(self, record: AuditRecord) -> None:
+    async def write(self, record: AuditRecord) -> AuditRecord:
         if self.refuse:
             raise AuditUnavailable()
         self.written.append(record)
+        return record

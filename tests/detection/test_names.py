@@ -12,7 +12,7 @@ from proxy.detection.names import NatashaPersonRecognizer, person_spans
 PUBLIC_SET = Path(__file__).parents[3] / "shared" / "pii_eval" / "public.jsonl"
 HELDOUT_SET = Path(__file__).with_name("heldout_names.jsonl")
 KAZAKH_SET = Path(__file__).with_name("heldout_kazakh_names.jsonl")
-KAZAKH_BAR = 0.90  # measured 0.913; the misses are rare names no list or name part knows
+KAZAKH_BAR = 0.95  # measured 0.981; the misses are rare names at a sentence's start
 
 
 def found_names(text: str) -> list[str]:
@@ -71,6 +71,21 @@ def found_names(text: str) -> list[str]:
                      id="kk-kinship-splits"),
         pytest.param("Мать должника Асель Омарова просит не звонить сыну Ерлану.",
                      ["Асель Омарова", "Ерлану"], id="ru-kinship-and-lone-dative"),
+        # names no list knows, found by their case and their neighbours
+        pytest.param("Кеше Томирисқа хат жаздық.", ["Томирисқа"], id="kk-unknown-dative-mid"),
+        pytest.param("Шешімді Әмірханнан алдық.", ["Әмірханнан"], id="kk-unknown-ablative-mid"),
+        pytest.param("Айсәуледен түсініктеме алынды.", ["Айсәуледен"],
+                     id="kk-opening-beginning-with-case"),
+        pytest.param("Нұржамалмен келісім жасалды.", ["Нұржамалмен"],
+                     id="kk-opening-nur-with-case"),
+        pytest.param("Өмірзақтың әпкесі келді.", ["Өмірзақтың"], id="kk-genitive-before-kinship"),
+        pytest.param("Борышкердің інісі Темірлан төлейді.", ["Темірлан"],
+                     id="kk-after-kinship"),
+        pytest.param("Созвонились с Гүлжаһан вчера.", ["Гүлжаһан"],
+                     id="ru-preposition-kazakh-letters"),
+        pytest.param("Бөкейхан сказал, что заплатит.", ["Бөкейхан"], id="ru-before-speech-verb"),
+        pytest.param("Жена Азамата Динара сообщила.", ["Азамата", "Динара"],
+                     id="ru-genitive-beside-nominative"),
     ],
 )  # fmt: skip
 def test_names_are_found(text: str, names: list[str]) -> None:
@@ -108,6 +123,17 @@ def test_names_are_found(text: str, names: list[str]) -> None:
         pytest.param("Айгерім Строй компаниясы жалақыны төледі.", id="company-after-name"),
         pytest.param("Мамыр айында төлеймін.", id="month-kk-opening"),
         pytest.param("Қалай төлеуге болады?", id="adverb-ending-like-a-name"),
+        pytest.param("Айтқаннан кейін ол кетті.", id="kk-opening-verb-like-a-name"),
+        pytest.param("Ақылдылықтан айырылмаңыз.", id="kk-opening-abstract-noun"),
+        pytest.param("Ерекшеліктен бас тарттық.", id="kk-opening-er-word"),
+        pytest.param("Жаңадан келісім жасалды.", id="kk-opening-jana"),
+        pytest.param("Өтінішті Сотқа жібердік.", id="kk-capitalised-institution-dative"),
+        pytest.param("Клиент сказал, что оплатит.", id="ru-role-before-speech-verb"),
+        pytest.param(
+            "Казахстанский Фонд Гарантирования Депозитов ответил вчера.",
+            id="ru-org-before-speech-verb",
+        ),
+        pytest.param("Договор с Ақмола расторгнут.", id="ru-preposition-kazakh-place"),
     ],
 )
 def test_look_alikes_are_not_names(text: str) -> None:

@@ -129,3 +129,4 @@ def test_an_iin_finds_exactly_the_statements_that_returned_its_debtor(
 def test_only_security_roles_search_the_trail(proxy_url: str, who: str) -> None:
     status, answer = search(proxy_url, who, principal="dpo")
     assert status == 403 and answer["error"]["code"] == "42501"
+    assert answer["error"]["audit_id"], "the refused search is itself on record"
