@@ -195,6 +195,14 @@ class AuditSection(_Section):
             raise ValueError("must be a PostgreSQL URI starting with postgresql://")
         return value
 
+    @field_validator("search_roles", mode="before")
+    @classmethod
+    def _roles_from_text(cls, value: Any) -> Any:
+        # from the environment: PALATA_AUDIT_SEARCH_ROLES=dpo,security_analyst
+        if isinstance(value, str):
+            return tuple(role.strip() for role in value.split(",") if role.strip())
+        return value
+
     @model_validator(mode="after")
     def _one_key(self) -> AuditSection:
         if self.key is not None and self.key_file is not None:

@@ -73,3 +73,20 @@ def test_the_demo_makes_its_key_once(tmp_path: Path) -> None:
     key = first.audit.key_bytes()
     assert len(key) >= 32
     assert with_demo_audit_key(settings).audit.key_bytes() == key
+
+
+@pytest.mark.parametrize(
+    ("toml", "environ", "roles"),
+    [
+        ("", {}, ("dpo", "security_analyst")),
+        ('[audit]\nsearch_roles = ["dpo"]\n', {}, ("dpo",)),
+        ("", {"PALATA_AUDIT_SEARCH_ROLES": "dpo, auditor"}, ("dpo", "auditor")),
+    ],
+    ids=["default", "toml list", "env comma-separated"],
+)
+def test_search_roles(
+    tmp_path: Path, toml: str, environ: dict[str, str], roles: tuple[str, ...]
+) -> None:
+    path = tmp_path / "proxy.toml"
+    path.write_text(toml)
+    assert load_settings(path, environ, {}).audit.search_roles == roles
