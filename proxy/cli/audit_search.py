@@ -17,14 +17,12 @@ import asyncio
 import os
 import pwd
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
-
-import asyncpg
 
 from proxy.audit.export import ExportFormat, export_lines, local_hostname, without_controls
 from proxy.audit.keys import AuditKeys
@@ -43,9 +41,9 @@ from proxy.audit.startup import open_audit
 from proxy.audit.subjects import SubjectCriterion, hmacs_for
 from proxy.cli.common import setup_logging
 from proxy.config import Settings, load_settings
-from proxy.errors import ConfigError, ProxyError, UpstreamUnavailable
+from proxy.errors import ConfigError, ProxyError
 from proxy.policy.catalogue import CATALOGUE_FILE, Catalogue
-from proxy.upstream.dsn import redact_dsn
+from proxy.upstream.pool import single_connection
 
 RecordWriter = Callable[[AuditRecord], Awaitable[object]]
 
@@ -215,18 +213,8 @@ def _store_dsn(settings: Settings) -> str:
     return settings.audit.dsn or settings.upstream_dsn
 
 
-@asynccontextmanager
-async def _connect(dsn: str) -> AsyncIterator[Any]:
-    try:
-        conn = await asyncpg.connect(dsn)
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        raise UpstreamUnavailable(
-            f"cannot connect to {redact_dsn(dsn)}: {type(exc).__name__}"
-        ) from None
-    try:
-        yield conn
-    finally:
-        await conn.close()
+def _connect(dsn: str) -> AbstractAsyncContextManager[Any]:
+    return single_connection(dsn)
 
 
 def _record(

@@ -14,10 +14,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import asyncpg
-
 from proxy.config import load_settings
-from proxy.errors import ProxyError, UpstreamUnavailable
+from proxy.errors import ProxyError
 from proxy.policy import PolicyEngine
 from proxy.provision import (
     DEFAULT_PREFIX,
@@ -31,7 +29,7 @@ from proxy.provision import (
     install_catalog_trigger,
 )
 from proxy.sql import load_catalog_snapshot
-from proxy.upstream.dsn import redact_dsn
+from proxy.upstream.pool import single_connection
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -75,13 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _provision(args: argparse.Namespace, engine: PolicyEngine, dsn: str) -> int:
-    try:
-        conn = await asyncpg.connect(dsn)
-    except (OSError, asyncpg.PostgresError) as exc:
-        raise UpstreamUnavailable(
-            f"cannot connect to {redact_dsn(dsn)}: {type(exc).__name__}"
-        ) from None
-    try:
+    async with single_connection(dsn) as conn:
         role_sets = [tuple(part.strip() for part in text.split(",")) for text in args.role_set]
         snapshot = await load_catalog_snapshot(conn)
         grants = compute_grants(engine, snapshot, args.role_prefix, role_sets)
@@ -91,8 +83,6 @@ async def _provision(args: argparse.Namespace, engine: PolicyEngine, dsn: str) -
         print(format_report(await apply_grants(conn, grants, args.proxy_login)))
         print_trigger_report(await install_catalog_trigger(conn))
         diff = await compare_privileges(conn, grants)
-    finally:
-        await conn.close()
     print(format_diff(diff))
     if diff.excess:
         raise ExcessPrivileges(

@@ -8,18 +8,15 @@ are kept with the reason, so the report shows the scan was incomplete.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-
-import asyncpg
+from typing import Any
 
 from proxy.discovery.classify import Verdict, classify_column
 from proxy.discovery.detector import ValueDetector
 from proxy.discovery.evidence import ColumnInfo, gather_evidence
 from proxy.discovery.sampling import ColumnUnreadable, TableInfo, list_tables, sample_column
-from proxy.errors import UpstreamUnavailable
-from proxy.upstream.dsn import redact_dsn
+from proxy.upstream.pool import single_connection
 
 DEFAULT_SAMPLE = 200
 MAX_CHARS = 2_000  # longer values are cut before classification (free text stays free text)
@@ -66,17 +63,7 @@ async def scan_database(dsn: str, detector: ValueDetector, options: ScanOptions)
     return ScanResult(tuple(tables), tuple(verdicts), tuple(unreadable), time.monotonic() - started)
 
 
-@asynccontextmanager
-async def _connection(dsn: str, timeout_s: float) -> AsyncIterator[asyncpg.Connection]:
-    try:
-        conn = await asyncpg.connect(
-            dsn, timeout=timeout_s, server_settings={"default_transaction_read_only": "on"}
-        )
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        raise UpstreamUnavailable(
-            f"cannot connect to {redact_dsn(dsn)}: {type(exc).__name__}"
-        ) from None
-    try:
-        yield conn
-    finally:
-        await conn.close()
+def _connection(dsn: str, timeout_s: float) -> AbstractAsyncContextManager[Any]:
+    return single_connection(
+        dsn, timeout_s=timeout_s, server_settings={"default_transaction_read_only": "on"}
+    )

@@ -123,6 +123,24 @@ async def open_upstream(
         await pool.close()
 
 
+@asynccontextmanager
+async def single_connection(
+    dsn: str, *, timeout_s: float = 60, server_settings: dict[str, str] | None = None
+) -> AsyncIterator[Any]:
+    """One connection for a command's job (provision, scan, audit search), closed at the end;
+    UpstreamUnavailable naming the server, never its password, when it cannot be opened."""
+    try:
+        conn = await asyncpg.connect(dsn, timeout=timeout_s, server_settings=server_settings)
+    except CONNECT_ERRORS as exc:
+        raise UpstreamUnavailable(
+            f"cannot connect to {redact_dsn(dsn)}: {type(exc).__name__}"
+        ) from None
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
 async def configure_connection(conn: Any) -> None:
     """Decode types whose Python form would lose information: intervals stay PostgreSQL text
     (a timedelta has no months), JSON becomes the value it holds."""
