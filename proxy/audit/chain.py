@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Literal
 
@@ -69,6 +69,11 @@ class Chain:
         self.tail = tail
 
     def append(self, record: AuditRecord) -> AuditRecord:
+        return self.link(record).record
+
+    def link(self, record: AuditRecord) -> Linked:
+        """The record as the chain's next link, with the stored JSON made on the way (the
+        canonical bytes with `hash` and `signature` added: the record is serialised once)."""
         if record.instance != self.instance:
             raise ValueError("the record belongs to another instance's chain")
         if record.at.tzinfo is None:
@@ -78,10 +83,22 @@ class Chain:
         seq, prev_hash = self.tail.seq + 1, self.tail.hash
         data = record.to_json()  # what `record_hash` would hash, without building the record
         data.update(at=at.isoformat(), seq=seq, prev_hash=prev_hash)
-        hash_ = hashlib.sha256(prev_hash.encode() + canonical_json(data)).hexdigest()
+        canonical = canonical_json(data)
+        hash_ = hashlib.sha256(prev_hash.encode() + canonical).hexdigest()
         self.tail = ChainTail(seq, hash_)
         signature = self._keys.sign(hash_)
-        return replace(record, at=at, seq=seq, prev_hash=prev_hash, hash=hash_, signature=signature)
+        chained = record.linked(at, seq, prev_hash, hash_, signature)
+        # both values are hex digits: nothing to escape
+        stored = canonical[:-1] + f',"hash":"{hash_}","signature":"{signature}"}}'.encode()
+        return Linked(chained, stored)
+
+
+@dataclass(frozen=True, slots=True)
+class Linked:
+    """A chained record and its stored JSON (`stored_json` of it, keys in another order)."""
+
+    record: AuditRecord
+    stored: bytes
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
-"""Audit records to and from their stored forms (pure): a `palata_audit.records` row in
-`schema.COLUMNS` order, and the JSON object of a spool line (`AuditRecord.to_json`).
+"""Audit records back from their stored forms (pure): a `palata_audit.records` row read with
+its columns named, and the JSON object of a spool line (`AuditRecord.to_json`); the forms
+themselves are written by `record.stored_json` and `Chain.link`.
 
-Both directions keep every hashed value exactly, so a record read back hashes as it did when
+Reading back keeps every hashed value exactly, so a record read back hashes as it did when
 it was chained: times are UTC, tuples come back as tuples, nested records as dataclasses.
 """
 
@@ -13,18 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from proxy.audit.record import AuditRecord, ColumnAccess, GapFinding
-
-
-def record_to_row(record: AuditRecord) -> tuple[Any, ...]:
-    return (
-        record.instance, record.seq, record.id, record.at, record.door, record.principal,
-        record.app, list(record.roles), record.purpose, record.client, record.kind, record.sql,
-        record.fingerprint, list(record.params), json.dumps(record.access_json()),
-        list(record.row_filters), record.rows, record.duration_ms, record.outcome,
-        record.sqlstate, record.reason, list(record.subjects), record.subject_count,
-        json.dumps(record.gaps_json()), json.dumps(record.extra), record.prev_hash, record.hash,
-        record.signature,
-    )  # fmt: skip
 
 
 def record_from_row(row: Mapping[str, Any]) -> AuditRecord:

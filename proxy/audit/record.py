@@ -14,10 +14,11 @@ covers. Nothing in a record is raw personal data: keep it that way when adding f
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
+
+import orjson
 
 Door = Literal["http", "pgwire", "cli"]
 Outcome = Literal["served", "denied", "failed"]
@@ -75,8 +76,16 @@ class AuditRecord:
     signature: str = ""
     extra: dict[str, Any] = field(default_factory=dict)  # reserved; part of the hash
 
-    def chained(self, seq: int, prev_hash: str, hash_: str, signature: str) -> AuditRecord:
-        return replace(self, seq=seq, prev_hash=prev_hash, hash=hash_, signature=signature)
+    def linked(
+        self, at: datetime, seq: int, prev_hash: str, hash_: str, signature: str
+    ) -> AuditRecord:
+        """This record as a link of its chain (`Chain.link`). A copy of the instance's fields
+        with the chain's added: `dataclasses.replace` would run `__init__` over every field
+        again, a fifth of the chain's cost per statement."""
+        record = object.__new__(AuditRecord)
+        record.__dict__.update(self.__dict__)
+        record.__dict__.update(at=at, seq=seq, prev_hash=prev_hash, hash=hash_, signature=signature)
+        return record
 
     def to_json(self) -> dict[str, Any]:
         """The record as JSON values (what export and the search API show). Built field by
@@ -108,9 +117,14 @@ def canonical_bytes(record: AuditRecord) -> bytes:
 
 
 def canonical_json(data: dict[str, Any]) -> bytes:
-    """`canonical_bytes` of a record's `to_json()` form (its `hash` and `signature` ignored)."""
-    hashed = {key: value for key, value in data.items() if key not in _UNHASHED}
-    return json.dumps(hashed, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    """`canonical_bytes` of a record's `to_json()` form, which this consumes (its `hash` and
+    `signature` are taken out, not copied around: this runs for every statement): compact,
+    keys sorted, UTF-8 as is."""
+    data.pop("hash", None)
+    data.pop("signature", None)
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
 
 
-_UNHASHED = frozenset({"hash", "signature"})
+def stored_json(record: AuditRecord) -> bytes:
+    """The record as the store and the spool take it: its `to_json()` form as compact JSON."""
+    return orjson.dumps(record.to_json())

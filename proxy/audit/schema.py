@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 
 SCHEMA = "palata_audit"
 
-# the order of COPY and of every row read back; the search side reads the same table
+# the columns written and read back; the search side reads the same table
 COLUMNS = (
     "instance", "seq", "id", "at", "door", "principal", "app", "roles", "purpose", "client",
     "kind", "sql", "fingerprint", "params", "access", "row_filters", "rows", "duration_ms",

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from proxy.audit.chain import Chain
+from proxy.audit.chain import Chain, Linked
 from proxy.audit.errors import AuditSpoolCorrupt, AuditStoreUnavailable, AuditUnavailable
 from proxy.audit.keys import AuditKeys
 from proxy.audit.record import AuditRecord
@@ -55,6 +55,7 @@ class AuditMetrics:
 
 
 _Pending = tuple[AuditRecord, "asyncio.Future[AuditRecord]"]
+_Linked = tuple[Linked, "asyncio.Future[AuditRecord]"]
 
 
 class ChainedAuditSink:
@@ -81,6 +82,11 @@ class ChainedAuditSink:
     @property
     def store(self) -> AuditStore:
         return self._store
+
+    @property
+    def spooling(self) -> bool:
+        """Whether records go to (or wait in) the spool until the store takes them again."""
+        return self._spooling or self._resync
 
     async def write(self, record: AuditRecord) -> AuditRecord:
         if self._closing:
@@ -143,46 +149,46 @@ class ChainedAuditSink:
             if self._resync:
                 self._refuse(batch, AuditUnavailable())
                 return
-            chained = self._chain_batch(batch)
+            linked = self._link_batch(batch)
             try:
-                await self._persist([record for record, _ in chained])
+                await self._persist([item for item, _ in linked])
             except AuditUnavailable as exc:
-                self._refuse(chained, exc)
+                self._refuse(linked, exc)
                 return
-        for record, future in chained:
+        for item, future in linked:
             if not future.done():
-                future.set_result(record)
+                future.set_result(item.record)
 
-    def _chain_batch(self, batch: list[_Pending]) -> list[_Pending]:
-        chained: list[_Pending] = []
+    def _link_batch(self, batch: list[_Pending]) -> list[_Linked]:
+        linked: list[_Linked] = []
         for record, future in batch:
             try:
-                chained.append((self._chain.append(record), future))
+                linked.append((self._chain.link(record), future))
             except ValueError as exc:  # a malformed record (no time zone, another instance)
                 if not future.done():
                     future.set_exception(exc)
-        return chained
+        return linked
 
-    async def _persist(self, records: list[AuditRecord]) -> None:
-        if not records:
+    async def _persist(self, linked: list[Linked]) -> None:
+        if not linked:
             return
         if not self._spooling:
             try:
-                await self._store.write_batch(records)
+                await self._store.write_linked(linked)
             except AuditStoreUnavailable as exc:
                 self.metrics.store_failures += 1
                 log.warning("%s; spooling audit records locally until it is back", exc.message)
                 self._spooling = True
                 self._replay_wanted.set()
             else:
-                self.metrics.records_written += len(records)
+                self.metrics.records_written += len(linked)
                 self.metrics.batches_written += 1
                 return
-        await self._spool_batch(records)
+        await self._spool_batch(linked)
 
-    async def _spool_batch(self, records: list[AuditRecord]) -> None:
+    async def _spool_batch(self, linked: list[Linked]) -> None:
         try:
-            await asyncio.to_thread(self._spool.append, records)
+            await asyncio.to_thread(self._spool.append_stored, [item.stored for item in linked])
         except OSError as exc:
             log.error(
                 "the audit spool cannot be written (%s): refusing statements until the audit "
@@ -192,10 +198,10 @@ class ChainedAuditSink:
             self._resync = True
             self._replay_wanted.set()
             raise AuditUnavailable() from None
-        self.metrics.records_spooled += len(records)
+        self.metrics.records_spooled += len(linked)
         self.metrics.batches_spooled += 1
 
-    def _refuse(self, batch: list[_Pending], error: AuditUnavailable) -> None:
+    def _refuse(self, batch: list[_Pending] | list[_Linked], error: AuditUnavailable) -> None:
         self.metrics.records_refused += len(batch)
         for _, future in batch:
             if not future.done():

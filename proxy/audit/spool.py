@@ -2,11 +2,11 @@
 take them, until they are replayed into it (blocking file I/O; the sink runs it in a thread).
 
 One append-only file per instance, `<spool_dir>/<instance>.jsonl`, mode 0600, one record per
-line as `AuditRecord.to_json`. A batch is acknowledged only after its lines are written and
-the file fsync'd (and, when the file is new, its directory too, so the file itself survives a
-crash). A crash mid-write leaves a torn last line (no newline): it was never acknowledged, so
-it is cut off when the spool is opened. A damaged line anywhere else held an acknowledged
-record: the spool refuses to open rather than silently lose it.
+line in its stored JSON form (`stored_json`). A batch is acknowledged only after its lines are
+written and the file fsync'd (and, when the file is new, its directory too, so the file itself
+survives a crash). A crash mid-write leaves a torn last line (no newline): it was never
+acknowledged, so it is cut off when the spool is opened. A damaged line anywhere else held an
+acknowledged record: the spool refuses to open rather than silently lose it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 from proxy.audit.chain import ChainTail
 from proxy.audit.codec import record_from_json
 from proxy.audit.errors import AuditSpoolCorrupt
-from proxy.audit.record import AuditRecord
+from proxy.audit.record import AuditRecord, stored_json
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -54,7 +54,11 @@ class Spool:
 
     def append(self, records: Sequence[AuditRecord]) -> None:
         """Write and fsync the records; on failure, cut the file back to where it was."""
-        data = b"".join(_line(r) for r in records)
+        self.append_stored([stored_json(r) for r in records])
+
+    def append_stored(self, stored: Sequence[bytes]) -> None:
+        """`append` for records in their stored JSON form (as `Chain.link` makes it)."""
+        data = b"".join(line + b"\n" for line in stored)
         created = not self.path.exists()
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
         try:
@@ -101,11 +105,6 @@ class Spool:
                 os.fsync(file.fileno())
         self._size = complete
         self.read()  # a damaged acknowledged line stops the start here
-
-
-def _line(record: AuditRecord) -> bytes:
-    text = json.dumps(record.to_json(), ensure_ascii=False, separators=(",", ":"))
-    return text.encode() + b"\n"
 
 
 def _parse(line: bytes, number: int) -> AuditRecord:

@@ -21,11 +21,11 @@ from typing import Any, TypeVar, cast
 import asyncpg
 
 from proxy.audit import schema
-from proxy.audit.chain import Anchor, ChainTail, sign_anchor
-from proxy.audit.codec import record_from_row, record_to_row
+from proxy.audit.chain import Anchor, ChainTail, Linked, sign_anchor
+from proxy.audit.codec import record_from_row
 from proxy.audit.errors import AuditStoreUnavailable
 from proxy.audit.keys import AuditKeys
-from proxy.audit.record import AuditRecord
+from proxy.audit.record import AuditRecord, stored_json
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ STORE_ERRORS = (
     asyncio.TimeoutError,
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
-    asyncpg.InternalClientError,  # e.g. a connection ended by the server mid-COPY
+    asyncpg.InternalClientError,  # e.g. a connection ended by the server mid-statement
 )
 COMMAND_TIMEOUT_S = 10.0
 # any one store operation, connecting included: past it the sink spools instead of waiting
@@ -45,13 +45,12 @@ _SELECT = ", ".join(
 )
 
 T = TypeVar("T")
+# one statement per batch: the records go as one JSON array, turned into rows by the server
+# (its own C code, on its own core), so the proxy serialises each record once (`Chain.link`)
+_COLUMN_LIST = ", ".join(schema.COLUMNS)
 INSERT = (
-    f"INSERT INTO {schema.SCHEMA}.records ({', '.join(schema.COLUMNS)}) VALUES ("
-    + ", ".join(
-        f"${i}::jsonb" if c in ("access", "gaps", "extra") else f"${i}"
-        for i, c in enumerate(schema.COLUMNS, start=1)
-    )
-    + ")"
+    f"INSERT INTO {schema.SCHEMA}.records ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} "
+    f"FROM json_populate_recordset(NULL::{schema.SCHEMA}.records, $1::json)"
 )
 
 
@@ -90,9 +89,13 @@ class AuditStore:
         self._months.update(months)
 
     async def write_batch(self, records: Sequence[AuditRecord]) -> None:
-        """All the records in one transaction (COPY); AuditStoreUnavailable if not written."""
-        await self.ensure_partitions([schema.month_start(r.at) for r in records])
-        await self._guard(lambda: self._copy(records))
+        """All the records in one transaction; AuditStoreUnavailable if not written."""
+        await self.write_linked([Linked(r, stored_json(r)) for r in records])
+
+    async def write_linked(self, linked: Sequence[Linked]) -> None:
+        """`write_batch` for records the chain serialised already (the sink's way)."""
+        await self.ensure_partitions([schema.month_start(item.record.at) for item in linked])
+        await self._guard(lambda: self._insert(linked))
 
     async def write_missing(self, records: Sequence[AuditRecord]) -> int:
         """The records the store does not hold yet (by instance and seq); how many were new."""
@@ -101,12 +104,10 @@ class AuditStore:
         await self.ensure_partitions([schema.month_start(r.at) for r in records])
         return await self._guard(lambda: self._copy_missing(records))
 
-    async def _copy(self, records: Sequence[AuditRecord]) -> None:
-        # one prepared INSERT for every record, sent in one go and committed at its one Sync
-        # (asyncpg's executemany is atomic): a round trip per batch, where BEGIN, COPY and
-        # COMMIT took four
+    async def _insert(self, linked: Sequence[Linked]) -> None:
+        # one statement, one round trip, committed as the implicit transaction it runs in
         async with self._pool.acquire() as conn:
-            await conn.executemany(INSERT, [record_to_row(r) for r in records])
+            await _insert_on(conn, [item.stored for item in linked])
 
     async def _copy_missing(self, records: Sequence[AuditRecord]) -> int:
         async with self._pool.acquire() as conn, conn.transaction():
@@ -118,18 +119,9 @@ class AuditStore:
             )
             known = {(row["instance"], row["seq"]) for row in held}
             new = [r for r in records if (r.instance, r.seq) not in known]
-            await self._copy_on(conn, new)
+            if new:
+                await _insert_on(conn, [stored_json(r) for r in new])
             return len(new)
-
-    @staticmethod
-    async def _copy_on(conn: asyncpg.Connection, records: Sequence[AuditRecord]) -> None:
-        if records:
-            await conn.copy_records_to_table(
-                "records",
-                schema_name=schema.SCHEMA,
-                columns=schema.COLUMNS,
-                records=[record_to_row(r) for r in records],
-            )
 
     async def chain_tail(self, instance: str) -> ChainTail:
         """Where the instance's chain ends in the store (seq 0 when it holds none)."""
@@ -240,6 +232,10 @@ class AuditStore:
                 return await operation()
         except STORE_ERRORS as exc:
             raise _unavailable(exc) from None
+
+
+async def _insert_on(conn: asyncpg.Connection, stored: Sequence[bytes]) -> None:
+    await conn.execute(INSERT, (b"[" + b",".join(stored) + b"]").decode())
 
 
 async def _nothing_to_reset(conn: Any) -> None:

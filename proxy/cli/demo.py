@@ -28,8 +28,7 @@ from proxy.cli.common import refuse_unbuilt_pgwire, setup_logging
 from proxy.cli.running import serve_http_until_stopped
 from proxy.config import Settings, load_settings
 from proxy.config.settings import DEFAULT_SPOOL_DIR
-from proxy.http.app import create_app
-from proxy.http.keys import AUDIT_STORE
+from proxy.http.app import attach_audit, create_app
 from proxy.identity.demo import DEMO_PRINCIPALS_FILE
 from proxy.identity.principals import PrincipalDirectory
 from proxy.pipeline import Pipeline
@@ -143,7 +142,7 @@ async def _demo(
             await _provision(upstream, pipeline)
         app = create_app(settings, upstream, principals, pipeline)
         if audit.access is not None:
-            app[AUDIT_STORE] = audit.access
+            attach_audit(app, audit.access)
 
         def ready() -> None:
             banner = demo_banner(settings, principals, where, dataset, reused)

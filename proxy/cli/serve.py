@@ -13,8 +13,7 @@ from proxy.cli.common import refuse_unbuilt_pgwire, setup_logging
 from proxy.cli.identity import role_sets, token_verifier
 from proxy.cli.running import serve_http_until_stopped
 from proxy.config import Settings, load_settings
-from proxy.http.app import create_app
-from proxy.http.keys import AUDIT_STORE
+from proxy.http.app import attach_audit, create_app
 from proxy.identity.demo import refuse_demo_tokens
 from proxy.identity.jwt_tokens import JwtVerifier
 from proxy.identity.principals import PRINCIPALS_FILE, PrincipalDirectory
@@ -70,7 +69,7 @@ async def _serve(settings: Settings, principals: PrincipalDirectory, verifier: J
             )
         app = create_app(settings, upstream, principals, pipeline, verifier)
         if audit.access is not None:
-            app[AUDIT_STORE] = audit.access
+            attach_audit(app, audit.access)
 
         def ready() -> None:
             host, port = settings.http.host, settings.http.port

@@ -9,10 +9,19 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from proxy.audit.trail import TrailAccess
 from proxy.config.settings import Settings
 from proxy.http import audit, monitoring, query
 from proxy.http.errors import error_middleware
-from proxy.http.keys import JWT_VERIFIER, METRICS, PIPELINE, PRINCIPALS, SETTINGS, UPSTREAM
+from proxy.http.keys import (
+    AUDIT_STORE,
+    JWT_VERIFIER,
+    METRICS,
+    PIPELINE,
+    PRINCIPALS,
+    SETTINGS,
+    UPSTREAM,
+)
 from proxy.identity.jwt_tokens import JwtVerifier
 from proxy.identity.principals import PrincipalDirectory
 from proxy.observability.metrics import Metrics
@@ -40,3 +49,9 @@ def create_app(
     app.add_routes(query.routes)
     app.add_routes(audit.routes)
     return app
+
+
+def attach_audit(app: web.Application, access: TrailAccess) -> None:
+    """Give the app the audit trail: `GET /v1/audit` searches it, `/metrics` counts its writes."""
+    app[AUDIT_STORE] = access
+    app[METRICS].watch_audit(access.sink)

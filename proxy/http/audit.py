@@ -11,6 +11,7 @@ subject HMACs it stood for).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +33,7 @@ from proxy.audit.subjects import SubjectCriterion, hmacs_for
 from proxy.errors import AccessDenied, BadRequest, ProxyError
 from proxy.http.encode import json_response
 from proxy.http.keys import AUDIT_STORE, PIPELINE, SETTINGS, UPSTREAM
-from proxy.http.query import authenticate
+from proxy.http.query import authenticate, parse_json_object, read_body
 from proxy.identity.principals import Principal
 
 routes = web.RouteTableDef()
@@ -44,6 +45,29 @@ PARAMETERS = (*TEXT_FILTERS, "since", "until", "limit", "cursor", *SUBJECT_PARAM
 
 @routes.get("/v1/audit")
 async def audit_search(request: web.Request) -> web.Response:
+    async def criteria() -> dict[str, str]:
+        return _query_values(request)
+
+    return await _search(request, criteria, sorted(set(request.query)))
+
+
+@routes.post("/v1/audit/search")
+async def audit_search_posted(request: web.Request) -> web.Response:
+    """The same search with its criteria in a JSON body, so an IIN never sits in a URL (which
+    reverse proxies and browsers keep in their logs and histories)."""
+
+    async def criteria() -> dict[str, str]:
+        raw = await read_body(request)
+        return _body_values(parse_json_object(raw, "a JSON object of search criteria"))
+
+    return await _search(request, criteria, [])
+
+
+async def _search(
+    request: web.Request,
+    read_criteria: Callable[[], Awaitable[dict[str, str]]],
+    names: list[str],
+) -> web.Response:
     principal = authenticate(request)
     store = _audit_store(request)
     searcher = Searcher(
@@ -51,10 +75,12 @@ async def audit_search(request: web.Request) -> web.Response:
     )
     instance = request.app[SETTINGS].proxy.instance
     started = datetime.now(UTC)
-    criteria: dict[str, Any] = {"parameters": sorted(set(request.query))}  # names, not values
+    criteria: dict[str, Any] = {"parameters": names}  # names, not values
     try:
         _may_search(request, principal)
-        search = await _search_filter(request, store)
+        given = await read_criteria()
+        criteria = {"parameters": sorted(given)}
+        search = await _search_filter(request, principal, store, given)
         criteria = search.described()
         async with store.connection() as conn:
             page = await search_records(conn, search)
@@ -86,14 +112,18 @@ def _may_search(request: web.Request, principal: Principal) -> None:
         )
 
 
-async def _search_filter(request: web.Request, store: AuditSearchStore) -> SearchFilter:
-    given = _single_values(request)
+async def _search_filter(
+    request: web.Request, principal: Principal, store: AuditSearchStore, given: dict[str, str]
+) -> SearchFilter:
     criterion = SubjectCriterion(given.get("iin"), given.get("bin"), given.get("subject"))
+    pipeline = request.app[PIPELINE]
+    # the identifier is looked up with the searcher's own database role: what it may read
+    role = pipeline.database_role(principal.roles)
     subjects = await hmacs_for(
         criterion,
-        request.app[PIPELINE].engine.catalogue,
+        pipeline.engine.catalogue,
         store.subject_hmac,
-        lambda: request.app[UPSTREAM].connection(),
+        lambda: request.app[UPSTREAM].connection(role),
     )
     since, until, cursor = given.get("since"), given.get("until"), given.get("cursor")
     return SearchFilter(
@@ -112,14 +142,32 @@ async def _search_filter(request: web.Request, store: AuditSearchStore) -> Searc
     )
 
 
-def _single_values(request: web.Request) -> dict[str, str]:
+def _query_values(request: web.Request) -> dict[str, str]:
     """Each known parameter at most once; an unknown one is refused (not repeated back)."""
     names = [name for name, _ in request.query.items()]
-    if set(names) - set(PARAMETERS):
-        raise BadRequest(f"unknown query parameter: expected only {', '.join(PARAMETERS)}")
+    _known(names, "query parameter")
     if len(set(names)) != len(names):
         raise BadRequest("a query parameter appears twice")
     return dict(request.query)
+
+
+def _body_values(body: dict[str, Any]) -> dict[str, str]:
+    """A posted search's criteria as the query string gives them: text, or a whole number for
+    `limit`."""
+    _known(list(body), "search criterion")
+    values: dict[str, str] = {}
+    for name, value in body.items():
+        if name == "limit" and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise BadRequest(f"'{name}' must be a string")
+        values[name] = value
+    return values
+
+
+def _known(names: list[str], what: str) -> None:
+    if set(names) - set(PARAMETERS):
+        raise BadRequest(f"unknown {what}: expected only {', '.join(PARAMETERS)}")
 
 
 def _limit(text: str | None) -> int:

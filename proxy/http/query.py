@@ -73,7 +73,7 @@ async def _statement_of(request: web.Request) -> QueryRequest:
     try:
         principal = authenticate(request)
         known = replace(known, principal=principal)
-        body = parse_json_object(await _read_body(request))
+        body = parse_json_object(await read_body(request))
         sql, params, stated = _query_fields(body)
         known = replace(known, sql=sql, params=params, purpose=stated or "")
         return replace(known, purpose=resolve_purpose(principal, stated))
@@ -82,7 +82,7 @@ async def _statement_of(request: web.Request) -> QueryRequest:
         raise
 
 
-async def _read_body(request: web.Request) -> bytes:
+async def read_body(request: web.Request) -> bytes:
     try:
         return await request.read()
     except web.HTTPRequestEntityTooLarge:
@@ -92,7 +92,9 @@ async def _read_body(request: web.Request) -> bytes:
         ) from None
 
 
-def parse_json_object(raw: bytes) -> dict[str, Any]:
+def parse_json_object(
+    raw: bytes, expected: str = "a JSON object with 'sql', 'params' and 'purpose'"
+) -> dict[str, Any]:
     """Strict JSON: no NaN or Infinity, no duplicate keys, bounded nesting and numbers."""
     try:
         body = json.loads(raw, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
@@ -101,7 +103,7 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"the body is not acceptable JSON: {_json_problem(exc)}") from None
     if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object with 'sql', 'params' and 'purpose'")
+        raise BadRequest(f"the body must be {expected}")
     return body
 
 

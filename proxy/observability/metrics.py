@@ -7,9 +7,9 @@ anything taken from a request's content.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, fields
+from typing import Any, Protocol
 
 from prometheus_client import (
     CollectorRegistry,
@@ -19,8 +19,11 @@ from prometheus_client import (
     exposition,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from proxy import __version__
+from proxy.audit.sink import AuditMetrics
 
 CONTENT_TYPE = exposition.CONTENT_TYPE_LATEST
 
@@ -67,6 +70,11 @@ class Metrics:
             registry=self.registry,
         )
 
+    def watch_audit(self, sink: WatchedSink) -> None:
+        """Export the audit sink's counters (read at each scrape): records made durable, in
+        the store or the spool, replayed, refused, and whether the spool holds records."""
+        self.registry.register(_AuditCollector(sink))
+
     def count_gaps(self, gaps: Iterable[Any]) -> None:
         """Catalogue gaps the tripwire found (`proxy.pipeline.CatalogueGap`): per unclassified
         column and entity type — names from the schema and the detector, never values."""
@@ -77,3 +85,38 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class WatchedSink(Protocol):
+    metrics: AuditMetrics
+
+    @property
+    def spooling(self) -> bool: ...
+
+
+AUDIT_COUNTERS = {
+    "records_written": "Audit records written straight into the audit store",
+    "batches_written": "Batches of audit records written into the audit store",
+    "records_spooled": "Audit records made durable in the local spool (the store did not answer)",
+    "batches_spooled": "Batches of audit records written to the local spool",
+    "records_replayed": "Spooled audit records replayed into the audit store",
+    "store_failures": "Times the audit store failed a batch (the sink then spools)",
+    "records_refused": "Statements refused because their audit record could not be made durable",
+}
+
+
+class _AuditCollector(Collector):
+    def __init__(self, sink: WatchedSink) -> None:
+        self._sink = sink
+        assert set(AUDIT_COUNTERS) == {f.name for f in fields(AuditMetrics)}
+
+    def collect(self) -> Iterator[Metric]:
+        for name, documentation in AUDIT_COUNTERS.items():
+            family = CounterMetricFamily(f"palata_audit_{name}", documentation)
+            family.add_metric([], getattr(self._sink.metrics, name))
+            yield family
+        spooling = GaugeMetricFamily(
+            "palata_audit_spooling", "1 while audit records wait in the local spool for the store"
+        )
+        spooling.add_metric([], int(self._sink.spooling))
+        yield spooling

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -170,7 +170,7 @@ class Pipeline:
             finished.append(await self._record_served(request, attempt, outcome))
 
         write = not plan.is_query and self._audit is not None
-        async with self._upstream.connection(self._database_role(request)) as conn:
+        async with self._upstream.connection(self.database_role(request.principal.roles)) as conn:
             result = await run_statement(
                 conn,
                 plan.sql,
@@ -193,10 +193,12 @@ class Pipeline:
         outcome = await self._mask_outputs(without_hidden(result, plan.subjects), plan)
         return replace(outcome, subjects=subjects, subjects_determined=plan.subjects.determined)
 
-    def _database_role(self, request: QueryRequest) -> str | None:
+    def database_role(self, principal_roles: Sequence[str]) -> str | None:
+        """The database role statements of a principal with these roles run as (None: the
+        proxy's own login, when roles are not provisioned)."""
         if self._role_prefix is None:
             return None
-        roles = tuple(sorted(set(request.principal.roles)))
+        roles = tuple(sorted(set(principal_roles)))
         return db_role_name(roles[0] if len(roles) == 1 else roles, self._role_prefix)
 
     async def _plan(self, request: QueryRequest) -> StatementPlan:

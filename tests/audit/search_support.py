@@ -18,10 +18,9 @@ from typing import Any
 import asyncpg
 
 from proxy.audit import schema
-from proxy.audit.codec import record_to_row
 from proxy.audit.errors import AuditUnavailable
 from proxy.audit.keys import AuditKeys
-from proxy.audit.record import AuditRecord, ColumnAccess
+from proxy.audit.record import AuditRecord, ColumnAccess, stored_json
 from proxy.audit.store import INSERT
 from tests.conftest import new_database
 from tests.redteam.corpus import load_fixture_schema
@@ -88,7 +87,7 @@ async def create_records_table(conn: Any) -> None:
 
 
 async def insert_records(conn: Any, records: list[AuditRecord]) -> None:
-    await conn.executemany(INSERT, [record_to_row(record) for record in records])
+    await conn.execute(INSERT, "[" + ",".join(stored_json(r).decode() for r in records) + "]")
 
 
 @contextmanager

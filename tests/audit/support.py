@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from proxy.audit.keys import AuditKeys
@@ -42,4 +43,23 @@ def make_record(n: int, instance: str = "test-1", at: datetime | None = None) ->
         subject_count=1,
         gaps=(GapFinding("public.debtors.note", "PHONE_NUMBER", 1),) if n % 5 == 0 else (),
         extra={"n": n},
+    )
+
+
+def awkward_record(n: int, instance: str = "test-1") -> AuditRecord:
+    """A record whose text needs escaping and whose optional fields vary: what a real refusal
+    with a Russian reason, a multi-line statement and nested extras looks like."""
+    return replace(
+        make_record(n, instance),
+        app=None,
+        purpose=None,
+        client=None,
+        sql="SELECT \"ФИО\", 'a\\b' FROM t\nWHERE x = $1 -- \u2028",
+        reason='отказано: столбец "iin" скрыт\tдля роли\r\n«коллектор»',
+        sqlstate="42501",
+        outcome="denied",
+        rows=None,
+        subject_count=None,
+        duration_ms=0.1 + 0.2,
+        extra={"nested": {"list": [1, 2.5, None, "ё"]}, "big": 2**53},
     )

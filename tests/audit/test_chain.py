@@ -3,6 +3,7 @@ reordered record, and accepts a chain that starts at a signed retention anchor."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta, timezone
@@ -11,8 +12,8 @@ import pytest
 
 from proxy.audit.chain import GENESIS_HASH, Chain, ChainTail, sign_anchor, verify_chain
 from proxy.audit.keys import AuditKeys
-from proxy.audit.record import AuditRecord
-from tests.audit.support import KEYS, make_record
+from proxy.audit.record import AuditRecord, stored_json
+from tests.audit.support import KEYS, awkward_record, make_record
 
 Records = list[AuditRecord]
 
@@ -28,6 +29,13 @@ def test_records_are_numbered_and_linked_from_the_tail() -> None:
     assert records[0].prev_hash == GENESIS_HASH
     assert [r.prev_hash for r in records[1:]] == [r.hash for r in records[:-1]]
     assert verify_chain("test-1", records, KEYS).problem is None
+
+
+@pytest.mark.parametrize("make", [make_record, awkward_record], ids=["plain", "awkward"])
+def test_the_stored_form_is_the_records_json(make: Callable[[int], AuditRecord]) -> None:
+    linked = Chain("test-1", KEYS).link(make(1))
+    assert json.loads(linked.stored) == json.loads(stored_json(linked.record))
+    assert verify_chain("test-1", [linked.record], KEYS).problem is None
 
 
 def test_the_time_is_hashed_in_utc() -> None:

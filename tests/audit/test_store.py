@@ -12,7 +12,7 @@ import pytest
 from proxy.audit.chain import Chain, verify_chain
 from proxy.audit.record import AuditRecord
 from proxy.audit.store import AuditStore, open_store
-from tests.audit.support import KEYS, make_record
+from tests.audit.support import KEYS, awkward_record, make_record
 
 
 @pytest.fixture
@@ -35,6 +35,15 @@ async def test_a_batch_reads_back_exactly_and_verifies(store: AuditStore) -> Non
     assert verify_chain("round-trip", await _read(store, "round-trip"), KEYS).problem is None
     tail = await store.chain_tail("round-trip")
     assert (tail.seq, tail.hash) == (10, records[-1].hash)
+
+
+async def test_awkward_text_reads_back_exactly_and_verifies(store: AuditStore) -> None:
+    chain = Chain("awkward", KEYS)
+    linked = [chain.link(awkward_record(n, "awkward")) for n in range(1, 4)]
+    await store.write_linked(linked)
+    records = await _read(store, "awkward")
+    assert records == [item.record for item in linked]
+    assert verify_chain("awkward", records, KEYS).problem is None
 
 
 async def test_replay_skips_what_the_store_holds(store: AuditStore) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import urllib.parse
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -114,11 +115,19 @@ async def test_the_dpo_searches_newest_first(served: tuple[Client, RecordingStor
         pytest.param(f"iin={DEBTOR_1_IIN}&principal=collector&limit=1", ["rec-4"], id="combined"),
     ],
 )
+@pytest.mark.parametrize("method", ["get", "post"])
 async def test_filters(
-    served: tuple[Client, RecordingStore], query: str, expected: list[str]
+    served: tuple[Client, RecordingStore], query: str, expected: list[str], method: str
 ) -> None:
     client, store = served
-    status, body = await answer(await client.get(f"/v1/audit?{query}", headers=DPO))
+    if method == "get":
+        response = await client.get(f"/v1/audit?{query}", headers=DPO)
+    else:  # the same criteria in a JSON body: no IIN in the URL
+        criteria: dict[str, Any] = dict(urllib.parse.parse_qsl(query))
+        if "limit" in criteria:
+            criteria["limit"] = int(criteria["limit"])
+        response = await client.post("/v1/audit/search", json=criteria, headers=DPO)
+    status, body = await answer(response)
     assert status == 200, body
     assert [r["id"] for r in body["records"]] == expected
     assert DEBTOR_1_IIN not in json.dumps([r.to_json() for r in store.written])
@@ -229,3 +238,38 @@ async def test_credentials_come_first(served: tuple[Client, RecordingStore]) -> 
     status, body = await answer(await client.get(f"/v1/audit?iin={DEBTOR_1_IIN}"))
     assert (status, body["error"]["code"]) == (401, "28000")
     assert store.written == []
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "message"),
+    [
+        pytest.param(b"[1]", "08P01", "JSON object of search criteria", id="not-object"),
+        pytest.param(b"{", "08P01", "not valid JSON", id="not-json"),
+        pytest.param(b'{"iin": 570913378601}', "08P01", "'iin' must be a string", id="iin-number"),
+        pytest.param(b'{"limit": true}', "08P01", "'limit' must be a string", id="limit-bool"),
+        pytest.param(b'{"name": "x"}', "08P01", "unknown search criterion", id="unknown"),
+        pytest.param(b'{"iin": "57091337860"}', "22023", "exactly 12 digits", id="iin-short"),
+    ],
+)
+async def test_malformed_posted_searches_are_refused_and_audited(
+    served: tuple[Client, RecordingStore], body: bytes, code: str, message: str
+) -> None:
+    client, store = served
+    headers = {**DPO, "Content-Type": "application/json"}
+    response = await client.post("/v1/audit/search", data=body, headers=headers)
+    status, answered = await answer(response)
+    assert (status, answered["error"]["code"]) == (400, code)
+    assert message in answered["error"]["message"]
+    assert "57091337860" not in json.dumps(answered)
+    (record,) = store.written
+    assert (record.outcome, record.kind) == ("denied", "audit_search")
+    assert "57091337860" not in json.dumps(record.to_json())
+
+
+async def test_a_posted_search_needs_a_search_role(served: tuple[Client, RecordingStore]) -> None:
+    client, store = served
+    response = await client.post("/v1/audit/search", json={"iin": DEBTOR_1_IIN}, headers=COLLECTOR)
+    status, body = await answer(response)
+    assert (status, body["error"]["code"]) == (403, "42501")
+    (record,) = store.written
+    assert record.principal == "collector" and record.outcome == "denied"

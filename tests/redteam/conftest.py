@@ -52,12 +52,20 @@ def collector_world_dsn(admin_dsn: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def proxy_url(fixture_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def role_prefix() -> str:
+    """The prefix of the database roles `proxy_url` provisions (roles are cluster-wide)."""
+    return unique_prefix()
+
+
+@pytest.fixture(scope="session")
+def proxy_url(
+    fixture_dsn: str, role_prefix: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """`palata-proxy provision` then `palata-proxy serve` on the fixture, as the issue's commands
     start them: every case runs as a least-privilege database role, under a role prefix of its
     own (roles are cluster-wide) that is dropped at the end."""
     folder = tmp_path_factory.mktemp("redteam")
-    prefix = unique_prefix()
+    prefix = role_prefix
     config = folder / "proxy.toml"
     config.write_text(
         CONFIG.read_text(encoding="utf-8")

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import urllib.parse
+import urllib.request
 from typing import Any
 
 import asyncpg
 import pytest
 
+from proxy.provision.names import db_role_name
 from tests.cli.process import get_json, post_json
 from tests.redteam.corpus import SECRETS
 
@@ -130,3 +132,48 @@ def test_only_security_roles_search_the_trail(proxy_url: str, who: str) -> None:
     status, answer = search(proxy_url, who, principal="dpo")
     assert status == 403 and answer["error"]["code"] == "42501"
     assert answer["error"]["audit_id"], "the refused search is itself on record"
+
+
+async def _grant_iin(dsn: str, role: str, granted: bool) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        # provisioning grants by column: a column's grant is taken back alone
+        verb = (
+            "GRANT SELECT (iin) ON debtors TO" if granted else "REVOKE SELECT (iin) ON debtors FROM"
+        )
+        await conn.execute(f'{verb} "{role}"')
+    finally:
+        await conn.close()
+
+
+def test_an_iin_is_looked_up_with_the_searchers_own_database_role(
+    proxy_url: str, fixture_dsn: str, role_prefix: str
+) -> None:
+    """The DPO's search by IIN reads `debtors.iin` as the DPO's database role, not as the
+    proxy's own login: without that grant the search is refused, and it works again with it."""
+    iin = asyncio.run(iin_of(fixture_dsn, DEBTOR))
+    dpo_role = db_role_name("dpo", role_prefix)
+    asyncio.run(_grant_iin(fixture_dsn, dpo_role, granted=False))
+    try:
+        status, body = post_json(f"{proxy_url}/v1/audit/search", {"iin": iin}, SECRETS["dpo"])
+    finally:
+        asyncio.run(_grant_iin(fixture_dsn, dpo_role, granted=True))
+    assert isinstance(body, dict)
+    assert (status, body["error"]["code"]) == (403, "42501"), body
+    assert iin not in str(body)
+    status, body = post_json(f"{proxy_url}/v1/audit/search", {"iin": iin}, SECRETS["dpo"])
+    assert status == 200, body
+
+
+def test_metrics_count_the_records_written(proxy_url: str) -> None:
+    def written() -> float:
+        with urllib.request.urlopen(f"{proxy_url}/metrics", timeout=30) as response:
+            text = response.read().decode()
+        assert "palata_audit_spooling 0.0" in text, "the store answers: nothing waits"
+        (line,) = [x for x in text.splitlines() if x.startswith("palata_audit_records_written")]
+        return float(line.split()[-1])
+
+    before = written()
+    status, _ = query(proxy_url, "collector", "SELECT count(*) FROM payments")
+    assert status == 200
+    assert written() >= before + 1
