@@ -1,0 +1,38 @@
+"""Refusals of the wire door: each carries the SQLSTATE the PostgreSQL client will see.
+
+Raised while framing, decoding and authenticating, before any SQL reaches the pipeline; the
+session turns them into an ErrorResponse and closes the connection. Messages name the message
+type or the rule that failed, never bytes, SQL text or passwords from the wire.
+"""
+
+from __future__ import annotations
+
+from proxy.errors import AuthenticationFailed, BadRequest, ProxyError
+
+
+class ProtocolViolation(BadRequest):
+    """A message is malformed: bad length, missing terminator, trailing bytes, invalid UTF-8."""
+
+    sqlstate = "08P01"  # protocol_violation
+
+
+class InvalidAuthorization(AuthenticationFailed):
+    """The login itself is not acceptable (no user name, a replication connection)."""
+
+    sqlstate = "28000"  # invalid_authorization_specification
+
+
+class InvalidPassword(AuthenticationFailed):
+    """The password exchange failed; the message never says whether the user exists."""
+
+    sqlstate = "28P01"  # invalid_password
+
+    def __init__(self, user: str) -> None:
+        super().__init__(f'password authentication failed for user "{user}"')
+
+
+class FeatureNotSupported(ProxyError):
+    """A protocol feature the door refuses (FunctionCall, other encodings, old protocols)."""
+
+    sqlstate = "0A000"  # feature_not_supported
+    http_status = 400
