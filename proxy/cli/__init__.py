@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from proxy import __version__
-from proxy.cli import audit, demo, detect, generate, provision, scan, serve
+from proxy.cli import audit, demo, detect, generate, identity, provision, scan, serve
 from proxy.cli.common import interrupt_on_stop_signals
 from proxy.errors import ConfigError, ProxyError, UpstreamUnavailable
 
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_parser(subparsers)
     scan.add_parser(subparsers)
     audit.add_parser(subparsers)
+    identity.add_parser(subparsers)
     return parser
 
 

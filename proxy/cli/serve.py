@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from proxy.audit.trail import open_trail
-from proxy.cli.common import refuse_unbuilt_pgwire, setup_logging
+from proxy.cli.common import setup_logging
 from proxy.cli.identity import role_sets, token_verifier
 from proxy.cli.running import serve_http_until_stopped
 from proxy.config import Settings, load_settings
@@ -17,6 +17,7 @@ from proxy.http.app import attach_audit, create_app
 from proxy.identity.demo import refuse_demo_tokens
 from proxy.identity.jwt_tokens import JwtVerifier
 from proxy.identity.principals import PRINCIPALS_FILE, PrincipalDirectory
+from proxy.pgwire.server import serving_pgwire
 from proxy.pipeline import Pipeline
 from proxy.pipeline.catalog_watch import watch_catalog
 from proxy.provision.startup import refuse_excess_privileges
@@ -42,7 +43,6 @@ def run(args: argparse.Namespace) -> int:
         {"upstream.dsn": args.upstream, "http.port": args.http_port, "pgwire.port": args.pg_port},
     )
     setup_logging(settings)
-    refuse_unbuilt_pgwire(settings)
     principals = PrincipalDirectory.from_policies(settings.policies.dir)
     refuse_demo_tokens(principals, settings.policies.dir / PRINCIPALS_FILE)
     verifier = token_verifier(settings, principals)
@@ -75,5 +75,8 @@ async def _serve(settings: Settings, principals: PrincipalDirectory, verifier: J
             host, port = settings.http.host, settings.http.port
             log.info("HTTP door on http://%s:%d, upstream %s", host, port, redact_dsn(dsn))
 
-        async with watch_catalog(pipeline.catalog, dsn, settings.upstream):
+        async with (
+            watch_catalog(pipeline.catalog, dsn, settings.upstream),
+            serving_pgwire(settings, pipeline, principals),
+        ):
             await serve_http_until_stopped(app, settings, ready)

@@ -98,7 +98,9 @@ class QuerySection(_Section):
 
 class PgWireSection(_Section):
     host: Host = "127.0.0.1"
-    port: Port | None = None
+    port: Port | None = None  # unset: no wire door
+    # the database name clients connect to; unset: the upstream DSN's database
+    database: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
 
 
 class PoliciesSection(_Section):

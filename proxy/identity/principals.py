@@ -4,7 +4,8 @@ Principals live in `policies/principals.toml` (the demo's in `policies/demo/`), 
 each, with their roles, the purposes they may state (clause 4.4), a default purpose and the
 attributes row filters will use (region, assigned cases). Only the SHA-256 of each token is
 stored: API keys are long random strings, so a plain digest is enough and a leaked file gives no
-usable credential. The comparison is constant-time.
+usable credential. The comparison is constant-time. A principal that logs in through the
+PostgreSQL door also carries a SCRAM verifier of its password (`scram_sha256`, see `scram.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from types import MappingProxyType
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from proxy.errors import AuthenticationFailed, ConfigError
+from proxy.identity.scram import load_verifier
+from proxy.pgwire.auth import ScramCredential
 
 PRINCIPALS_FILE = "principals.toml"
 
@@ -44,6 +47,7 @@ class _PrincipalEntry(BaseModel):
     purposes: list[str] = Field(default_factory=list)
     default_purpose: str | None = None
     token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    scram_sha256: str | None = None
     attributes: dict[str, str | int | list[int]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -61,7 +65,11 @@ def token_digest(token: str) -> str:
 class PrincipalDirectory:
     """Maps bearer tokens to principals; built once from the policies folder."""
 
-    def __init__(self, entries: Mapping[str, tuple[str, Principal]]) -> None:
+    def __init__(
+        self,
+        entries: Mapping[str, tuple[str, Principal]],
+        credentials: Mapping[str, ScramCredential] | None = None,
+    ) -> None:
         self._by_digest = {digest: p for digest, p in entries.values()}
         self.principals: Mapping[str, Principal] = MappingProxyType(
             {name: p for name, (_, p) in entries.items()}
@@ -69,6 +77,7 @@ class PrincipalDirectory:
         self.digests: Mapping[str, str] = MappingProxyType(
             {name: digest for name, (digest, _) in entries.items()}
         )
+        self._credentials = {n: c for n, c in (credentials or {}).items() if n in entries}
 
     @classmethod
     def from_policies(
@@ -84,11 +93,14 @@ class PrincipalDirectory:
             raise ConfigError(f"principals file {path} does not exist") from None
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"principals file {path} cannot be read: {exc}") from None
-        entries = {name: _parse_entry(path, name, body) for name, body in raw.items()}
-        digests = [digest for digest, _ in entries.values()]
+        parsed = {name: _parse_entry(path, name, body) for name, body in raw.items()}
+        digests = [digest for digest, _, _ in parsed.values()]
         if len(set(digests)) != len(digests):
             raise ConfigError(f"principals file {path}: two principals share one token")
-        return cls(entries)
+        return cls(
+            {name: (digest, principal) for name, (digest, principal, _) in parsed.items()},
+            {name: found for name, (_, _, found) in parsed.items() if found is not None},
+        )
 
     def authenticate(self, token: str) -> Principal:
         digest = token_digest(token)
@@ -97,8 +109,14 @@ class PrincipalDirectory:
                 return principal
         raise AuthenticationFailed("the bearer token is not valid")
 
+    def scram_credential(self, name: str) -> ScramCredential | None:
+        """The SCRAM credential of a principal; None if unknown or it may not log in by wire."""
+        return self._credentials.get(name)
 
-def _parse_entry(path: Path, name: str, body: object) -> tuple[str, Principal]:
+
+def _parse_entry(
+    path: Path, name: str, body: object
+) -> tuple[str, Principal, ScramCredential | None]:
     if not isinstance(body, dict):
         raise ConfigError(f"principals file {path}: '{name}' must be a [table]")
     try:
@@ -114,4 +132,13 @@ def _parse_entry(path: Path, name: str, body: object) -> tuple[str, Principal]:
         default_purpose=entry.default_purpose,
         attributes=MappingProxyType(dict(entry.attributes)),
     )
-    return entry.token_sha256, principal
+    return entry.token_sha256, principal, _credential(path, name, entry.scram_sha256)
+
+
+def _credential(path: Path, name: str, verifier: str | None) -> ScramCredential | None:
+    if verifier is None:
+        return None
+    try:
+        return load_verifier(verifier)
+    except ValueError as exc:
+        raise ConfigError(f"principals file {path}: {name}.scram_sha256: {exc}") from None

@@ -36,3 +36,17 @@ class FeatureNotSupported(ProxyError):
 
     sqlstate = "0A000"  # feature_not_supported
     http_status = 400
+
+
+class StatementExists(ProxyError):
+    """A Parse names a statement the session holds already."""
+
+    sqlstate = "42P05"  # duplicate_prepared_statement
+    http_status = 400
+
+
+class MultipleStatements(ProxyError):
+    """A Parse holds several statements."""
+
+    sqlstate = "42601"  # syntax_error, as PostgreSQL answers it
+    http_status = 400

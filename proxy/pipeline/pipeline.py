@@ -20,12 +20,14 @@ from proxy.lru import LruCache
 from proxy.pipeline.audit_entry import AuditTrail, Served, Timing
 from proxy.pipeline.catalog import CatalogHolder
 from proxy.pipeline.output_masks import CatalogueGap, OutputMasker, build_output_masker
-from proxy.pipeline.plan import StatementPlan, plan_statement
+from proxy.pipeline.plan import SESSION_KINDS, StatementPlan, plan_statement, session_plan
 from proxy.pipeline.request import QueryRequest
 from proxy.pipeline.subjects import subject_keys, without_hidden
 from proxy.policy import PolicyEngine
 from proxy.provision import db_role_name
 from proxy.sql import UndefinedColumn, UndefinedRelation, analyze_sql
+from proxy.sql.analyze import DEFAULT_LIMITS, analyze_statement
+from proxy.sql.guard import ParsedStatement, parse_statements
 from proxy.upstream.errors import UpstreamError
 from proxy.upstream.execute import ExecutionLimits, Shapes, run_statement
 from proxy.upstream.pool import Upstream
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 
 PLAN_CACHE_SIZE = 4096
 INTERNAL_ERROR = "internal error: the statement was refused"
+Started = tuple[datetime, float]  # when a statement arrived: UTC time, time.perf_counter()
 STALE_CATALOG_STATES = frozenset({"42P01", "42703"})  # undefined table, undefined column
 
 
@@ -54,6 +57,15 @@ class QueryOutcome:
     subjects: frozenset[tuple[str, str]] = frozenset()  # (subject table, key) of the rows
     subjects_determined: bool = True  # False: the statement's shape hid whose rows they were
     audit_id: str | None = None  # the statement's audit record (None: audit off)
+
+
+@dataclass(frozen=True)
+class PlannedStatement:
+    """One statement of a wire-door request: its own text, and its plan or why it is refused."""
+
+    text: str  # the client's text of this statement alone: may hold personal data
+    plan: StatementPlan | None
+    refusal: ProxyError | None = None
 
 
 class Pipeline:
@@ -76,6 +88,9 @@ class Pipeline:
         self._role_prefix = role_prefix
         self._shapes = Shapes()
         self._plans: LruCache[Hashable, StatementPlan] = LruCache(PLAN_CACHE_SIZE)
+        self._wire_plans: LruCache[Hashable, tuple[PlannedStatement, ...]] = LruCache(
+            PLAN_CACHE_SIZE
+        )
 
     @classmethod
     async def build(
@@ -96,6 +111,10 @@ class Pipeline:
     @property
     def catalog(self) -> CatalogHolder:
         return self._catalog
+
+    @property
+    def masker(self) -> OutputMasker:
+        return self._masker
 
     async def run(self, request: QueryRequest) -> QueryOutcome:
         """Serve one statement; its audit record is durable before the result is returned —
@@ -124,11 +143,17 @@ class Pipeline:
         return replace(outcome, audit_id=written.id)
 
     async def record_refusal(
-        self, request: QueryRequest, error: ProxyError, at: datetime, started: float
+        self,
+        request: QueryRequest,
+        error: ProxyError,
+        at: datetime,
+        started: float,
+        plan: StatementPlan | None = None,
     ) -> None:
-        """Record a statement a door refused before it reached the pipeline (credentials,
-        malformed body, purpose); `at` and `started` as `run` takes them."""
-        await self._audit_refusal(request, error, None, _Attempt(at, started).timing())
+        """Record a statement a door refused or that failed (credentials, malformed body,
+        purpose, a policy refusal, the database's error); `at` and `started` as `run` takes
+        them, `plan` when the statement was planned."""
+        await self._audit_refusal(request, error, plan, _Attempt(at, started).timing())
 
     async def _audit_refusal(
         self,
@@ -193,6 +218,58 @@ class Pipeline:
         outcome = await self._mask_outputs(without_hidden(result, plan.subjects), plan)
         return replace(outcome, subjects=subjects, subjects_determined=plan.subjects.determined)
 
+    async def plan_each(self, request: QueryRequest) -> tuple[PlannedStatement, ...]:
+        """For the wire door, which relays statements itself: each statement of the request's
+        text with its plan (session statements — allowlisted SET, SHOW, transaction control —
+        pass as they are), or the refusal that stops it. Text that does not parse is one
+        refused statement. Fully planned texts are cached like `run`'s plans."""
+        key = ("wire", *self._plan_key(request))
+        cached = self._wire_plans.get(key)
+        if cached is not None:
+            return cached
+        try:
+            parsed = parse_statements(request.sql, DEFAULT_LIMITS)
+        except ProxyError as exc:
+            return (PlannedStatement(request.sql, None, exc),)
+        planned = tuple([await self._plan_one(request, statement) for statement in parsed])
+        if all(p.refusal is None for p in planned):
+            self._wire_plans.put(key, planned)
+        return planned
+
+    async def _plan_one(self, request: QueryRequest, parsed: ParsedStatement) -> PlannedStatement:
+        try:
+            return self._planned(request, parsed)
+        except (UndefinedRelation, UndefinedColumn) as exc:
+            # a table or column created since the snapshot: reload once and try again
+            if not await self._catalog.refresh():
+                return PlannedStatement(parsed.text, None, exc)
+        except ProxyError as exc:
+            return PlannedStatement(parsed.text, None, exc)
+        try:
+            return self._planned(request, parsed)
+        except ProxyError as exc:
+            return PlannedStatement(parsed.text, None, exc)
+
+    def _planned(self, request: QueryRequest, parsed: ParsedStatement) -> PlannedStatement:
+        snapshot = self._catalog.snapshot
+        analysis = analyze_statement(parsed, snapshot)
+        if analysis.kind in SESSION_KINDS:
+            return PlannedStatement(parsed.text, session_plan(parsed, analysis))
+        plan = plan_statement(
+            parsed, analysis, snapshot, self._engine, request.principal, request.purpose
+        )
+        return PlannedStatement(parsed.text, plan)
+
+    async def audit_served(
+        self, request: QueryRequest, plan: StatementPlan, served: Served, started: Started
+    ) -> str | None:
+        """Record a statement the wire door relayed; its audit id once durable (None: audit
+        off). AuditUnavailable when it cannot be made durable: the door must not release."""
+        if self._audit is None:
+            return None
+        record = self._audit.entries.served(request, plan, served, _Attempt(*started).timing())
+        return (await self._audit.sink.write(record)).id
+
     def database_role(self, principal_roles: Sequence[str]) -> str | None:
         """The database role statements of a principal with these roles run as (None: the
         proxy's own login, when roles are not provisioned)."""
@@ -211,9 +288,9 @@ class Pipeline:
             self._shapes.clear()
             return self._cached_plan(request)
 
-    def _cached_plan(self, request: QueryRequest) -> StatementPlan:
+    def _plan_key(self, request: QueryRequest) -> tuple[Hashable, ...]:
         principal = request.principal
-        key = (
+        return (
             request.sql,
             principal.roles,
             request.purpose,
@@ -221,6 +298,9 @@ class Pipeline:
             self._engine.version,
             self._catalog.snapshot.version,
         )
+
+    def _cached_plan(self, request: QueryRequest) -> StatementPlan:
+        key = self._plan_key(request)
         plan = self._plans.get(key)
         if plan is None:
             plan = self._make_plan(request)

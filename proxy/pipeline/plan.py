@@ -18,7 +18,7 @@ from proxy.identity.principals import Principal
 from proxy.pipeline.masking import masking_subquery
 from proxy.pipeline.pushdown import pushable_conditions
 from proxy.pipeline.row_bound import row_bound
-from proxy.pipeline.subjects import SubjectPlan, carrying_subjects
+from proxy.pipeline.subjects import NO_SUBJECTS, SubjectPlan, carrying_subjects
 from proxy.policy import ColumnDecision, MaskOperator, PolicyEngine, TableDecision
 from proxy.policy.masks import ENTITY_OF_KIND
 from proxy.sql import (
@@ -34,6 +34,8 @@ from proxy.sql import (
 )
 
 SERVED_KINDS = frozenset({Kind.SELECT, Kind.INSERT, Kind.UPDATE, Kind.DELETE})
+# allowlisted statements that touch no table: the wire door passes them on as they are
+SESSION_KINDS = frozenset({Kind.SET, Kind.SHOW, Kind.TRANSACTION, Kind.SESSION})
 HARMLESS_USAGES = frozenset({Usage.DISCARDED})
 TableKey = tuple[str, str]
 
@@ -127,6 +129,27 @@ def plan_statement(
         row_filtered=tuple(sorted(d.table for d in decisions.values() if d.row_filters)),
         scrub_errors=any(_restricted(d) for d in decisions.values()),
         decisions=tuple(decisions.values()),
+    )
+
+
+def session_plan(parsed: ParsedStatement, analysis: StatementAnalysis) -> StatementPlan:
+    """The plan of an allowlisted session statement (SET of an allowed setting, SHOW,
+    transaction control, a pool's reset): the statement as deparsed, nothing masked."""
+    if analysis.kind not in SESSION_KINDS:
+        raise AccessDenied(f"{analysis.kind.value} statements are not session statements")
+    return StatementPlan(
+        sql=rewrite(parsed.stmt, analysis, {}),
+        kind=analysis.kind.value,
+        is_query=analysis.kind is Kind.SHOW,
+        row_bounded=False,
+        masked_outputs=(),
+        proxy_masks=(),
+        tripwires=(),
+        subjects=NO_SUBJECTS,
+        access=(),
+        row_filtered=(),
+        scrub_errors=False,
+        decisions=(),
     )
 
 

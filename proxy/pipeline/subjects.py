@@ -71,7 +71,7 @@ def carrying_subjects(
     original = getattr(stmt, field)
     if hidden:
         items = tuple(
-            ast.ResTarget(name=f"{HIDDEN_PREFIX}{i}", val=_column_ref(alias, key))
+            ast.ResTarget(name=f"{HIDDEN_PREFIX}{i}", val=_as_text(_column_ref(alias, key)))
             for i, (alias, key, _) in enumerate(hidden)
         )
         setattr(stmt, field, _appended(original, items, field))
@@ -219,6 +219,13 @@ def _subjects_covered(analysis: StatementAnalysis, catalogue: Catalogue, covered
             if subject.table not in covered:
                 return False
     return True
+
+
+def _as_text(node: Any) -> Any:
+    # as text, a key reads the same in either result format a wire client asks for (the
+    # binary form of text is its UTF-8), and the audit names subjects by their text anyway
+    text = ast.TypeName(names=(ast.String(sval="pg_catalog"), ast.String(sval="text")), typemod=-1)
+    return ast.TypeCast(arg=node, typeName=text)
 
 
 def _column_ref(alias: str, column: str) -> Any:

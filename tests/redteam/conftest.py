@@ -7,7 +7,8 @@ outside its region removed. ALLOW cases must return exactly what the same SQL re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import asyncpg
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from tests.cli.process import run_cli, running_cli, unused_port, wait_for_http
 from tests.conftest import new_database
 from tests.provision.support import drop_roles, unique_prefix
-from tests.redteam.corpus import load_fixture_schema
+from tests.redteam.corpus import SECRETS, load_fixture_schema
 from tests.support import REPO
 
 CONFIG = REPO / "tests" / "redteam" / "proxy.toml"
@@ -57,21 +58,27 @@ def role_prefix() -> str:
     return unique_prefix()
 
 
+@dataclass(frozen=True)
+class RedteamProxy:
+    url: str  # the HTTP door
+    pg_port: int  # the wire door, database `redteam`
+
+
 @pytest.fixture(scope="session")
-def proxy_url(
+def redteam_proxy(
     fixture_dsn: str, role_prefix: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """`palata-proxy provision` then `palata-proxy serve` on the fixture, as the issue's commands
-    start them: every case runs as a least-privilege database role, under a role prefix of its
-    own (roles are cluster-wide) that is dropped at the end."""
+) -> Iterator[RedteamProxy]:
+    """`palata-proxy provision` then `palata-proxy serve` on the fixture with both doors, as
+    the issues' commands start them: every case runs as a least-privilege database role, under
+    a role prefix of its own (roles are cluster-wide) that is dropped at the end."""
     folder = tmp_path_factory.mktemp("redteam")
     prefix = role_prefix
     config = folder / "proxy.toml"
     config.write_text(
         CONFIG.read_text(encoding="utf-8")
         .replace(
-            "[policies]",
-            f'[upstream]\nrole_prefix = "{prefix}"\n\n[policies]',
+            "[pgwire]",
+            f'[upstream]\nrole_prefix = "{prefix}"\n\n[pgwire]',
         )
         .replace('dir = "policies"', f'dir = "{CONFIG.parent / "policies"}"')
         .replace('model = "../../models.conf"', f'model = "{REPO / "models.conf"}"')
@@ -80,11 +87,28 @@ def proxy_url(
     )
     provisioned = run_cli(["provision", "--config", str(config), "--upstream", fixture_dsn])
     assert provisioned.returncode == 0, provisioned.stderr + provisioned.stdout
-    port = unused_port()
-    args = ["serve", "--config", str(config), "--upstream", fixture_dsn, "--http-port", str(port)]
+    port, pg_port = unused_port(), unused_port()
+    args = ["serve", "--config", str(config), "--upstream", fixture_dsn]
+    args += ["--http-port", str(port), "--pg-port", str(pg_port)]
     try:
         with running_cli(args, folder / "serve.log") as process:
             wait_for_http(f"http://127.0.0.1:{port}/healthz", process, timeout=60)
-            yield f"http://127.0.0.1:{port}"
+            yield RedteamProxy(f"http://127.0.0.1:{port}", pg_port)
     finally:
         drop_roles(fixture_dsn, prefix)
+
+
+@pytest.fixture(scope="session")
+def proxy_url(redteam_proxy: RedteamProxy) -> str:
+    return redteam_proxy.url
+
+
+@pytest.fixture(scope="session")
+def wire_dsn(redteam_proxy: RedteamProxy) -> Callable[[str], str]:
+    """The wire door's DSN for a principal, with its published password."""
+
+    def dsn(principal: str) -> str:
+        password = SECRETS[principal]
+        return f"postgresql://{principal}:{password}@127.0.0.1:{redteam_proxy.pg_port}/redteam"
+
+    return dsn

@@ -1,5 +1,6 @@
-"""Every red-team case through the HTTP door of a real `palata-proxy serve`: all as expected,
-no leak, and the proxy stays up. Cases: shared/redteam/cases_public.jsonl plus our own."""
+"""Every red-team case through both doors of a real `palata-proxy serve` (HTTP, and the wire
+door with asyncpg: extended protocol, binary results): all as expected, no leak, and the proxy
+stays up. Cases: shared/redteam/cases_public.jsonl plus our own."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -46,9 +48,37 @@ def as_multiset(rows: list[Any]) -> list[str]:
     return sorted(json.dumps(r, ensure_ascii=False, sort_keys=True) for r in rows)
 
 
+async def wire_query(dsn: str, case: Case) -> tuple[int, dict[str, Any]]:
+    """The case through the wire door, answered in the HTTP door's shape: 200 and rows, or
+    the error's SQLSTATE and message (the purpose goes in the startup options)."""
+    purpose = None if case.purpose is None else case.purpose.replace("\\", "\\\\")
+    purpose = None if purpose is None else purpose.replace(" ", "\\ ")  # as libpq escapes
+    options = {} if purpose is None else {"options": f"-c palata.purpose={purpose}"}
+    try:
+        conn = await asyncpg.connect(dsn, server_settings=options)  # a login can be refused
+        try:
+            rows = await conn.fetch(case.sql, *case.params)
+        finally:
+            await conn.close()
+    except asyncpg.PostgresError as exc:
+        return 400, {"error": {"code": exc.sqlstate, "message": str(exc), "detail": exc.detail}}
+    return 200, {"rows": [[json_value(v) for v in row] for row in rows]}
+
+
+@pytest.mark.parametrize("door", ["http", "pgwire"])
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_case(case: Case, proxy_url: str, fixture_dsn: str, collector_world_dsn: str) -> None:
-    status, body = post_query(proxy_url, case)
+def test_case(
+    case: Case,
+    door: str,
+    proxy_url: str,
+    wire_dsn: Callable[[str], str],
+    fixture_dsn: str,
+    collector_world_dsn: str,
+) -> None:
+    if door == "http":
+        status, body = post_query(proxy_url, case)
+    else:
+        status, body = asyncio.run(wire_query(wire_dsn(case.principal), case))
     text = json.dumps(body, ensure_ascii=False)
     forbidden = list(CANARIES)
     if case.forbid_sql:

@@ -1,0 +1,99 @@
+"""What the upstream's next answers belong to: one expectation per message the session sent.
+
+PostgreSQL answers the messages of a session in order, so the session queues an expectation
+for each message it relays before relaying it, and the upstream's answers are matched against
+the head of the queue (`proxy.pgwire.relay`). After an ErrorResponse the server ignores
+everything up to the next Sync (extended protocol) or ends the simple query, so the
+expectations it will never answer are dropped with it. Pure data: no I/O here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from proxy.errors import ProxyError
+from proxy.pgwire.results import ResultBuffer
+from proxy.pipeline.output_masks import CatalogueGap
+from proxy.pipeline.plan import StatementPlan
+from proxy.pipeline.request import QueryRequest
+
+
+@dataclass
+class Run:
+    """One statement run: a statement of a simple query, or an Execute of a portal. Its rows
+    are buffered until it completes and its audit record is durable."""
+
+    request: QueryRequest | None  # None: a refused statement (its refusal is recorded already)
+    plan: StatementPlan | None
+    buffer: ResultBuffer
+    started: tuple[datetime, float]
+    refusal: ProxyError | None = None  # the statement was replaced by one that fails
+    portal: str | None = None  # the portal an Execute runs (None: a simple query's statement)
+    gaps: list[CatalogueGap] = field(default_factory=list)  # the tripwire's findings
+
+
+@dataclass
+class ParseStep:
+    name: str
+    plan: StatementPlan | None
+    refusal: ProxyError | None
+
+
+@dataclass
+class BindStep:
+    portal: str
+    statement: str
+
+
+@dataclass
+class DescribeStep:
+    plan: StatementPlan | None  # of the statement or portal described
+    name: str
+    statement: bool = True  # Describe S answers ParameterDescription first
+
+
+@dataclass
+class CloseStep:
+    target: str  # "S" or "P"
+    name: str
+
+
+@dataclass
+class SyncStep:
+    """Sync, or the end of a simple query: answered by ReadyForQuery."""
+
+    simple: bool = False
+
+
+@dataclass
+class LocalError:
+    """An error the proxy answers itself, in its turn (a refused FunctionCall)."""
+
+    message: bytes
+
+
+Expectation = Run | ParseStep | BindStep | DescribeStep | CloseStep | SyncStep | LocalError
+
+
+@dataclass
+class Expectations:
+    """The queue, in the order the messages were relayed."""
+
+    items: list[Expectation] = field(default_factory=list)
+
+    def add(self, item: Expectation) -> None:
+        self.items.append(item)
+
+    @property
+    def head(self) -> Expectation | None:
+        return self.items[0] if self.items else None
+
+    def pop(self) -> Expectation:
+        return self.items.pop(0)
+
+    def drop_until_sync(self) -> None:
+        """After an error the server answers nothing up to the next Sync (or the end of the
+        simple query): those expectations go unanswered."""
+        while self.items and not isinstance(self.items[0], SyncStep):
+            self.items.pop(0)

@@ -1,0 +1,213 @@
+"""The upstream's answers on their way to the client, matched to what was asked.
+
+Each frame from PostgreSQL is matched with the head expectation (`proxy.pgwire.expect`):
+RowDescriptions lose the hidden subject columns, a run's DataRows are held until its
+CommandComplete (or PortalSuspended, or error) and released only after its audit record is
+durable, errors of a refused statement (which was replaced by one that fails in the server, so
+the server keeps the transaction state) are turned into the refusal, and other errors are
+scrubbed of row values for principals who do not see everything in clear. Asynchronous
+messages (notices, parameter changes) pass at any time; a parameter that would change how the
+proxy reads SQL closes the session.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from proxy.errors import ProxyError
+from proxy.pgwire import backend
+from proxy.pgwire.errors import ProtocolViolation, StatementExists
+from proxy.pgwire.expect import (
+    BindStep,
+    CloseStep,
+    DescribeStep,
+    Expectations,
+    LocalError,
+    ParseStep,
+    Run,
+    SyncStep,
+)
+from proxy.pgwire.messages import Frame
+from proxy.pgwire.results import visible_fields
+from proxy.pipeline.output_masks import OutputMasker
+from proxy.upstream.errors import VALUE_BEARING_CLASSES, UpstreamError
+
+log = logging.getLogger(__name__)
+
+# parameters whose change would make the proxy read SQL differently from the server
+PINNED_PARAMETERS = {
+    "client_encoding": "UTF8",
+    "standard_conforming_strings": "on",
+}
+
+# (run, rows returned or affected, the database's error if it failed): records the run, and
+# raises when its record cannot be made durable (nothing of it may then be released)
+Completion = Callable[[Run, int, ProxyError | None], Awaitable[None]]
+
+
+class SessionEnded(ProxyError):
+    """The upstream said something that ends the session (a pinned parameter changed)."""
+
+    sqlstate = "08006"
+
+
+Fields = tuple[backend.FieldDescription, ...]
+
+
+@dataclass
+class Relay:
+    """The upstream-to-client direction of one session."""
+
+    expectations: Expectations
+    complete: Completion  # audits a finished run (see `Completion`)
+    masker: OutputMasker
+    scrub_errors: bool  # the principal does not see everything in clear
+    forget_statement: Callable[[str], None]  # a Parse the server refused created nothing
+    # what Describe said of each statement ("S", name) and portal ("P", name): the types a
+    # binary result must be decoded by when the proxy masks it
+    descriptions: dict[tuple[str, str], Fields] = field(default_factory=dict)
+    status: bytes = b"I"
+
+    async def answer(self, frame: Frame) -> list[bytes]:
+        """What to send the client for one upstream frame (possibly nothing yet)."""
+        kind = frame.kind
+        if kind in (b"N", b"A"):
+            return [self._notice(frame) if kind == b"N" else frame.raw]
+        if kind == b"S":
+            return [self._parameter(frame)]
+        head = self.expectations.head
+        if kind == b"E":
+            return [await self._error(frame)]
+        if kind == b"Z":
+            return self._ready(frame, head)
+        if isinstance(head, Run):
+            return await self._run_answer(frame, head)
+        if isinstance(head, ParseStep) and kind == b"1":
+            self.expectations.pop()
+            self.descriptions.pop(("S", head.name), None)
+            return [frame.raw]
+        if isinstance(head, BindStep) and kind == b"2":
+            self.expectations.pop()
+            described = self.descriptions.get(("S", head.statement))
+            if described is not None:
+                self.descriptions[("P", head.portal)] = described
+            return [frame.raw]
+        if isinstance(head, DescribeStep):
+            return self._describe_answer(frame, head)
+        if isinstance(head, CloseStep) and kind == b"3":
+            self.expectations.pop()
+            self.descriptions.pop((head.target, head.name), None)
+            return [frame.raw]
+        raise ProtocolViolation(f"unexpected message {kind!r} from the database")
+
+    def local_errors(self) -> list[bytes]:
+        """Errors the proxy answers itself, once everything before them was answered."""
+        out: list[bytes] = []
+        while isinstance(self.expectations.head, LocalError):
+            error = self.expectations.pop()
+            assert isinstance(error, LocalError)
+            out.append(error.message)
+        return out
+
+    def _notice(self, frame: Frame) -> bytes:
+        if not self.scrub_errors:
+            return frame.raw
+        return backend.fields_message(b"N", scrubbed(backend.decode_fields(frame.payload)))
+
+    def _parameter(self, frame: Frame) -> bytes:
+        name, value = backend.decode_parameter_status(frame.payload)
+        pinned = PINNED_PARAMETERS.get(name)
+        if pinned is not None and value != pinned:
+            raise SessionEnded(f"the database reported {name} = {value}: the session is closed")
+        if name in ("session_authorization", "is_superuser"):
+            return b""  # the client knows its principal; the database login is not its business
+        return frame.raw
+
+    async def _error(self, frame: Frame) -> bytes:
+        head = self.expectations.head
+        refusal = getattr(head, "refusal", None)
+        fields = backend.decode_fields(frame.payload)
+        if isinstance(head, Run) and refusal is None:
+            # the failure is on record before the client sees it; the record's reason is
+            # always scrubbed (a message can quote a value)
+            await self.complete(head, 0, database_error(fields, scrub=True))
+        if refusal is not None:
+            out = refusal_message(refusal)
+        elif self.scrub_errors:
+            out = backend.fields_message(b"E", scrubbed(fields))
+        else:
+            out = frame.raw
+        if isinstance(head, ParseStep) and not isinstance(refusal, StatementExists):
+            self.forget_statement(head.name)
+        if head is not None and not isinstance(head, SyncStep):
+            self.expectations.pop()
+            self.expectations.drop_until_sync()
+        return out
+
+    def _ready(self, frame: Frame, head: object) -> list[bytes]:
+        if not isinstance(head, SyncStep):
+            raise ProtocolViolation("ReadyForQuery arrived before its Sync")
+        self.expectations.pop()
+        self.status = backend.decode_ready_for_query(frame.payload)
+        if head.simple:  # a simple query destroys the unnamed statement and portal
+            self.descriptions.pop(("S", ""), None)
+            self.descriptions.pop(("P", ""), None)
+        return [frame.raw, *self.local_errors()]
+
+    async def _run_answer(self, frame: Frame, run: Run) -> list[bytes]:
+        kind = frame.kind
+        if kind == b"T":
+            return [run.buffer.describe(backend.decode_row_description(frame.payload))]
+        if not run.buffer.fields and run.portal is not None:
+            run.buffer.fields = self.descriptions.get(("P", run.portal), ())
+        if kind == b"D":
+            run.buffer.add_row(backend.decode_data_row(frame.payload))
+            return []
+        if kind in (b"C", b"s", b"I"):
+            self.expectations.pop()
+            rows, run.gaps = await run.buffer.masked_rows(self.masker)
+            count = len(rows)
+            if kind == b"C":
+                tag = backend.decode_command_complete(frame.payload)
+                count = tag.rows if tag.rows is not None else count
+            await self.complete(run, count, None)
+            return [*rows, frame.raw]
+        raise ProtocolViolation(f"unexpected message {kind!r} in a statement's result")
+
+    def _describe_answer(self, frame: Frame, step: DescribeStep) -> list[bytes]:
+        kind = frame.kind
+        if kind == b"t" and step.statement:
+            return [frame.raw]  # ParameterDescription; the row description follows
+        if kind in (b"T", b"n"):
+            self.expectations.pop()
+            if kind == b"n":
+                return [frame.raw]
+            fields = backend.decode_row_description(frame.payload)
+            self.descriptions[("S" if step.statement else "P", step.name)] = fields
+            return [backend.row_description(visible_fields(fields, step.plan))]
+        raise ProtocolViolation(f"unexpected message {kind!r} answering Describe")
+
+
+def refusal_message(refusal: ProxyError) -> bytes:
+    """The ErrorResponse for a statement the proxy refused, naming its audit record."""
+    detail = f"audit record {refusal.audit_id}" if refusal.audit_id else None
+    return backend.error_response("ERROR", refusal.sqlstate, refusal.message, detail=detail)
+
+
+def scrubbed(fields: dict[str, str]) -> dict[str, str]:
+    """An error's fields for a principal who does not see everything in clear: no detail,
+    context, hint or internal query, and no message that could quote a row's value."""
+    out = backend.scrub_fields(fields)
+    generic = VALUE_BEARING_CLASSES.get(fields.get("C", "XX000")[:2])
+    if generic is not None:
+        out["M"] = generic
+    return out
+
+
+def database_error(fields: dict[str, str], *, scrub: bool) -> UpstreamError:
+    """The database's error as a project error (for the audit record)."""
+    sqlstate = fields.get("C", "XX000")
+    message = scrubbed(fields)["M"] if scrub else fields.get("M", "")
+    return UpstreamError(f"database error: {message}", sqlstate, 400)

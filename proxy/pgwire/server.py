@@ -1,0 +1,188 @@
+"""The wire door's listener: one task per client connection, from first packet to goodbye.
+
+Each connection is logged in (`login`), given its own upstream connection (the proxy's login,
+acting as the principal's database role, with only the client's formatting settings applied)
+and its own cancel key (the upstream's is never shown), then handed to a `WireSession`. A
+CancelRequest is forwarded only when it names a live session's key. Every failure ends that
+one connection with an ErrorResponse carrying its SQLSTATE; the door stays up. A refused login
+is audited like a refused HTTP credential.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from proxy.config import Settings
+from proxy.errors import ProxyError
+from proxy.identity.principals import UNAUTHENTICATED, PrincipalDirectory
+from proxy.pgwire import backend
+from proxy.pgwire.cancel import CancelMap, UpstreamCancelKey
+from proxy.pgwire.login import LOGIN_TIMEOUT_S, ClientStream, Login, first_contact, log_in
+from proxy.pgwire.session import WireSession
+from proxy.pgwire.startup import CancelRequest
+from proxy.pgwire.upstream import (
+    UpstreamConnection,
+    UpstreamTarget,
+    connect_upstream,
+    parse_dsn,
+    run_simple,
+    send_cancel,
+)
+from proxy.pipeline import Pipeline
+from proxy.pipeline.request import QueryRequest
+from proxy.sql.quoting import quote_ident
+
+log = logging.getLogger(__name__)
+
+HIDDEN_PARAMETERS = ("session_authorization", "is_superuser")
+
+
+class WireDoor:
+    """What every connection of the door shares."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        pipeline: Pipeline,
+        principals: PrincipalDirectory,
+        target: UpstreamTarget,
+    ) -> None:
+        self._settings = settings
+        self._pipeline = pipeline
+        self._principals = principals
+        self._target = target
+        self.database = settings.pgwire.database or target.database
+        self._cancels: CancelMap[UpstreamTarget] = CancelMap()
+        self._sessions: set[asyncio.Task[None]] = set()
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._sessions.add(task)
+        client = ClientStream(reader, writer)
+        peer = writer.get_extra_info("peername")
+        address = str(peer[0]) if isinstance(peer, tuple) else None
+        try:
+            await self._serve(client, address)
+        except ProxyError as exc:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await client.send(backend.error_for(exc, fatal=True))
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        except Exception:
+            log.exception("wire connection failed")
+        finally:
+            self._sessions.discard(task)
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    async def close_sessions(self) -> None:
+        for task in list(self._sessions):
+            task.cancel()
+        await asyncio.gather(*self._sessions, return_exceptions=True)
+
+    async def _serve(self, client: ClientStream, address: str | None) -> None:
+        started = datetime.now(UTC), time.perf_counter()
+        try:
+            async with asyncio.timeout(LOGIN_TIMEOUT_S):
+                first = await first_contact(client)
+                if isinstance(first, CancelRequest):
+                    await self._cancel(first)
+                    return
+                login = await log_in(client, first, self._principals, self.database)
+        except ProxyError as exc:
+            request = QueryRequest(UNAUTHENTICATED, "", "(login)", (), "pgwire", address)
+            await self._pipeline.record_refusal(request, exc, *started)
+            raise
+        except TimeoutError:
+            raise LoginTimeout("the client did not log in in time") from None
+        upstream = await self._open_upstream(login)
+        async with upstream:
+            await self._run_session(login, client, upstream, address)
+
+    async def _open_upstream(self, login: Login) -> UpstreamConnection:
+        upstream = await connect_upstream(
+            self._target,
+            None,
+            f"palata-proxy/{login.principal.name}",
+            self._settings.upstream.connect_timeout_s,
+        )
+        try:
+            role = self._pipeline.database_role(login.principal.roles)
+            if role is not None:
+                await run_simple(upstream, f"SET ROLE {quote_ident(role)}")
+            for name, value in login.settings.items():
+                if name != "client_encoding":
+                    await run_simple(upstream, f"SET {quote_ident(name)} TO {_literal(value)}")
+        except BaseException:
+            await upstream.close()
+            raise
+        return upstream
+
+    async def _run_session(
+        self,
+        login: Login,
+        client: ClientStream,
+        upstream: UpstreamConnection,
+        address: str | None,
+    ) -> None:
+        assert upstream.backend_pid is not None and upstream.backend_key is not None
+        key = self._cancels.register(
+            UpstreamCancelKey(self._target, upstream.backend_pid, upstream.backend_key)
+        )
+        try:
+            parameters = dict(upstream.parameters)
+            parameters.update(session_authorization=login.principal.name, is_superuser="off")
+            hello = [backend.parameter_status(k, v) for k, v in sorted(parameters.items())]
+            hello += [backend.backend_key_data(key.pid, key.secret_key)]
+            await client.send(b"".join(hello) + backend.ready_for_query(b"I"))
+            await WireSession(login, self._pipeline, client, upstream, address).run()
+        finally:
+            self._cancels.unregister(key)
+
+    async def _cancel(self, request: CancelRequest) -> None:
+        upstream = self._cancels.lookup(request.pid, request.secret_key)
+        if upstream is None:
+            log.info("wire cancel request with an unknown key ignored")
+            return
+        await send_cancel(upstream.target, upstream.pid, upstream.secret_key)
+
+
+class LoginTimeout(ProxyError):
+    sqlstate = "08006"
+
+
+def _literal(value: str) -> str:
+    # standard_conforming_strings is pinned on: a doubled quote is the only escape needed
+    return "'" + value.replace("'", "''") + "'"
+
+
+@asynccontextmanager
+async def serving_pgwire(
+    settings: Settings, pipeline: Pipeline, principals: PrincipalDirectory
+) -> AsyncIterator[asyncio.Server | None]:
+    """The wire door on `pgwire.host`:`pgwire.port` for the block (None when no port is set)."""
+    if settings.pgwire.port is None:
+        yield None
+        return
+    door = WireDoor(settings, pipeline, principals, parse_dsn(settings.upstream_dsn))
+    server = await asyncio.start_server(door.handle, settings.pgwire.host, settings.pgwire.port)
+    log.info(
+        "wire door on %s:%d (database name %s)",
+        settings.pgwire.host,
+        settings.pgwire.port,
+        door.database,
+    )
+    try:
+        yield server
+    finally:
+        server.close()
+        await door.close_sessions()
+        await server.wait_closed()

@@ -1,0 +1,306 @@
+"""One wire client's session: its messages analysed and relayed, the answers matched and audited.
+
+After the login (`proxy.pgwire.login`) the session opens its own upstream connection, logged in
+as the proxy and acting as the principal's database role, and runs two pumps. The client pump
+reads each message: SQL arrives only in Query and Parse, and each statement goes through the
+pipeline's `plan_each` (analyse, decide, rewrite); the rewritten text is what is relayed, and a
+refused statement is replaced by one that fails inside the server, so PostgreSQL itself keeps
+the transaction state and skips to Sync exactly as it would (`REFUSED_SQL`). Bind, Describe,
+Execute and Close only name statements and portals the proxy planned; FunctionCall is refused.
+Before relaying a message the pump queues what its answer will belong to (`expect`); the
+upstream pump matches the answers (`relay`) and writes them to the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from proxy.errors import AccessDenied, ProxyError
+from proxy.pgwire import backend
+from proxy.pgwire.errors import MultipleStatements, StatementExists
+from proxy.pgwire.expect import (
+    BindStep,
+    CloseStep,
+    DescribeStep,
+    Expectations,
+    LocalError,
+    ParseStep,
+    Run,
+    SyncStep,
+)
+from proxy.pgwire.frontend import (
+    Bind,
+    Close,
+    Describe,
+    Execute,
+    Flush,
+    FunctionCall,
+    Parse,
+    Query,
+    Sync,
+    Terminate,
+    decode_frontend,
+)
+from proxy.pgwire.login import ClientStream, Login
+from proxy.pgwire.messages import Frame
+from proxy.pgwire.relay import Relay
+from proxy.pgwire.results import ResultBuffer, result_formats
+from proxy.pgwire.upstream import UpstreamConnection
+from proxy.pipeline import Pipeline
+from proxy.pipeline.audit_entry import Served
+from proxy.pipeline.pipeline import PlannedStatement
+from proxy.pipeline.plan import StatementPlan
+from proxy.pipeline.request import QueryRequest
+
+log = logging.getLogger(__name__)
+
+# fails at parse analysis (no such relation can exist in pg_catalog), so the server refuses it
+# where the client's statement stood; its error is replaced by the proxy's refusal
+REFUSED_SQL = 'SELECT FROM pg_catalog."palata: statement refused by the proxy"'
+
+
+@dataclass
+class Prepared:
+    """A statement or portal as the client named it: its own text and the proxy's plan."""
+
+    text: str
+    plan: StatementPlan | None
+    formats: tuple[int, ...] = ()  # a portal's result formats
+    params: tuple[object, ...] = ()  # a portal's parameters (for the audit's fingerprints)
+
+
+@dataclass
+class WireSession:
+    login: Login
+    pipeline: Pipeline
+    client: ClientStream
+    upstream: UpstreamConnection
+    address: str | None
+    expectations: Expectations = field(default_factory=Expectations)
+    statements: dict[str, Prepared] = field(default_factory=dict)
+    portals: dict[str, Prepared] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        engine = self.pipeline.engine
+        login = self.login
+        sees_all = engine.sees_all_personal_data(login.principal.roles, login.purpose)
+        self.relay = Relay(
+            self.expectations,
+            self._complete,
+            self.pipeline.masker,
+            not sees_all,
+            self._forget_statement,
+        )
+
+    async def run(self) -> None:
+        """Pump both directions until either side ends; the other is then stopped."""
+        client = asyncio.create_task(self._client_pump(), name="pgwire-client")
+        server = asyncio.create_task(self._server_pump(), name="pgwire-upstream")
+        done, pending = await asyncio.wait({client, server}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for task in done:
+            error = task.exception()
+            if isinstance(error, ProxyError):
+                await self._fatal(error)
+            elif error is not None and not isinstance(error, ConnectionError):
+                log.error("wire session ended by %s", type(error).__name__, exc_info=error)
+                await self._fatal(ProxyError("internal error: the session was closed"))
+
+    async def _fatal(self, error: ProxyError) -> None:
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await self.client.send(backend.error_for(error, fatal=True))
+
+    # -- client to upstream ------------------------------------------------------------
+
+    async def _client_pump(self) -> None:
+        pending = self.client.frames.feed(self.client.leftover())
+        while True:
+            for frame in pending:
+                if not await self._forward(frame):
+                    return
+            data = await self.client.reader.read(65536)
+            if not data:
+                return
+            pending = self.client.frames.feed(data)
+
+    async def _forward(self, frame: Frame) -> bool:
+        message = decode_frontend(frame.kind, frame.payload)
+        if isinstance(message, Query):
+            await self._query(message)
+        elif isinstance(message, Parse):
+            await self._parse(message)
+        elif isinstance(message, Bind):
+            await self._bind(message, frame)
+        elif isinstance(message, Describe):
+            prepared = self._named(message.target, message.name)
+            plan = prepared.plan if prepared is not None else None
+            self._relay_step(DescribeStep(plan, message.name, message.target == "S"))
+            await self.upstream.send(frame.raw)
+        elif isinstance(message, Execute):
+            await self._execute(message, frame)
+        elif isinstance(message, Close):
+            (self.statements if message.target == "S" else self.portals).pop(message.name, None)
+            self._relay_step(CloseStep(message.target, message.name))
+            await self.upstream.send(frame.raw)
+        elif isinstance(message, Sync):
+            self._relay_step(SyncStep())
+            await self.upstream.send(frame.raw)
+        elif isinstance(message, Flush):
+            await self.upstream.send(frame.raw)
+        elif isinstance(message, Terminate):
+            return False
+        elif isinstance(message, FunctionCall):
+            await self._refuse_function_call()
+        else:
+            raise AccessDenied(f"the message {frame.kind!r} is not relayed by the proxy")
+        return True
+
+    def _relay_step(self, step: object) -> None:
+        self.expectations.add(step)  # type: ignore[arg-type]
+
+    async def _query(self, message: Query) -> None:
+        request = self._request(message.sql)
+        started = _now()
+        planned = await self.pipeline.plan_each(request)
+        texts: list[str] = []
+        for statement in planned:
+            run, sql = await self._statement_run(request, statement, started, ())
+            self.expectations.add(run)
+            texts.append(sql)
+        if not planned:  # an empty query: answered by EmptyQueryResponse
+            self.expectations.add(Run(None, None, ResultBuffer(None, ()), started))
+        self.expectations.add(SyncStep(simple=True))
+        self.statements.pop("", None)
+        self.portals.pop("", None)
+        await self.upstream.send(Query(";\n".join(texts)).encode())
+
+    async def _statement_run(
+        self,
+        request: QueryRequest,
+        statement: PlannedStatement,
+        started: tuple[datetime, float],
+        formats: tuple[int, ...],
+    ) -> tuple[Run, str]:
+        own = replace(request, sql=statement.text)
+        if statement.refusal is not None or statement.plan is None:
+            refusal = statement.refusal or AccessDenied("the statement was refused")
+            await self.pipeline.record_refusal(own, refusal, *started)
+            return Run(None, None, ResultBuffer(None, formats), started, refusal), REFUSED_SQL
+        plan = statement.plan
+        return Run(own, plan, ResultBuffer(plan, formats), started), plan.sql
+
+    async def _parse(self, message: Parse) -> None:
+        request = self._request(message.sql)
+        started = _now()
+        planned = await self.pipeline.plan_each(request)
+        refusal: ProxyError | None = None
+        if message.name and message.name in self.statements:
+            refusal = StatementExists(f'prepared statement "{message.name}" already exists')
+        elif any(p.refusal is not None for p in planned):  # the policy's reason comes first
+            refusal = next(p.refusal for p in planned if p.refusal is not None)
+        elif len(planned) > 1:
+            refusal = MultipleStatements(
+                "cannot insert multiple commands into a prepared statement"
+            )
+        plan = planned[0].plan if planned and refusal is None else None
+        if refusal is not None:
+            await self.pipeline.record_refusal(request, refusal, *started)
+            self.expectations.add(ParseStep(message.name, None, refusal))
+            await self.upstream.send(Parse(message.name, REFUSED_SQL).encode())
+            return
+        text = planned[0].text if planned else message.sql
+        self.statements[message.name] = Prepared(text, plan)
+        self.expectations.add(ParseStep(message.name, plan, None))
+        sql = plan.sql if plan is not None else message.sql  # "" parses as an empty statement
+        await self.upstream.send(Parse(message.name, sql, message.param_types).encode())
+
+    async def _bind(self, message: Bind, frame: Frame) -> None:
+        statement = self.statements.get(message.statement)
+        plan = statement.plan if statement is not None else None
+        formats = result_formats(message.result_formats, plan)
+        params = tuple(
+            _parameter(value, message.param_formats, i) for i, value in enumerate(message.params)
+        )
+        if statement is not None:
+            self.portals[message.portal] = Prepared(statement.text, plan, formats, params)
+        self.expectations.add(BindStep(message.portal, message.statement))
+        if formats == message.result_formats:
+            await self.upstream.send(frame.raw)
+        else:
+            await self.upstream.send(replace(message, result_formats=formats).encode())
+
+    async def _execute(self, message: Execute, frame: Frame) -> None:
+        portal = self.portals.get(message.portal)
+        started = _now()
+        if portal is None or portal.plan is None:  # the server refuses it: no such portal
+            self.expectations.add(Run(None, None, ResultBuffer(None, ()), started))
+        else:
+            request = replace(self._request(portal.text), params=portal.params)
+            buffer = ResultBuffer(portal.plan, portal.formats)
+            run = Run(request, portal.plan, buffer, started, portal=message.portal)
+            self.expectations.add(run)
+        await self.upstream.send(frame.raw)
+
+    async def _refuse_function_call(self) -> None:
+        refusal = AccessDenied(
+            "the FunctionCall message is refused: call functions in SQL, where they are analysed"
+        )
+        await self.pipeline.record_refusal(self._request("(FunctionCall)"), refusal, *_now())
+        answer = backend.error_for(refusal) + backend.ready_for_query(self.relay.status)
+        if self.expectations.head is None:
+            await self.client.send(answer)
+        else:
+            self.expectations.add(LocalError(answer))
+
+    def _forget_statement(self, name: str) -> None:
+        self.statements.pop(name, None)
+
+    def _named(self, target: str, name: str) -> Prepared | None:
+        return (self.statements if target == "S" else self.portals).get(name)
+
+    def _request(self, sql: str) -> QueryRequest:
+        login = self.login
+        return QueryRequest(login.principal, login.purpose, sql, (), "pgwire", self.address)
+
+    # -- upstream to client ------------------------------------------------------------
+
+    async def _server_pump(self) -> None:
+        while True:
+            frame = await self.upstream.next_frame()
+            out = await self.relay.answer(frame)
+            if out:
+                self.client.writer.write(b"".join(out))
+                if frame.kind in (b"Z", b"1", b"2", b"t", b"T", b"n", b"3", b"s", b"C"):
+                    await self.client.writer.drain()
+
+    async def _complete(self, run: Run, rows: int, error: ProxyError | None) -> None:
+        if run.request is None or run.plan is None:
+            return
+        if error is not None:
+            await self.pipeline.record_refusal(run.request, error, *run.started, plan=run.plan)
+            return
+        served = Served(
+            rows, frozenset(run.buffer.subjects), run.plan.subjects.determined, tuple(run.gaps)
+        )
+        await self.pipeline.audit_served(run.request, run.plan, served, run.started)
+
+
+def _now() -> tuple[datetime, float]:
+    return datetime.now(UTC), time.perf_counter()
+
+
+def _parameter(value: bytes | None, formats: tuple[int, ...], index: int) -> object:
+    """A Bind parameter as the audit fingerprints it: text-format values as text (as the HTTP
+    door's parameters are), binary ones as bytes."""
+    if value is None:
+        return None
+    binary = formats and (formats[0] if len(formats) == 1 else formats[index]) == 1
+    return value if binary else value.decode("utf-8", "surrogateescape")
