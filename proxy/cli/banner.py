@@ -55,6 +55,18 @@ def demo_banner(
         "  and complaint texts as a collector reads them, personal data redacted",
         f"    curl -s {base}/v1/query -H 'Authorization: Bearer {DEMO_TOKENS['collector']}' "
         f"-d {complaints}",
+    ]
+    if settings.pgwire.port is not None:
+        wire = (
+            f"host={settings.pgwire.host} port={settings.pgwire.port} user=collector "
+            f"dbname={settings.pgwire.database or settings.demo.database}"
+        )
+        lines += [
+            "  Wire door (any PostgreSQL client; the password is the principal's token)",
+            f"    PGPASSWORD={DEMO_TOKENS['collector']} psql {shlex.quote(wire)} "
+            f"-c {shlex.quote(EXAMPLE_SQL)}",
+        ]
+    lines += [
         "  Ctrl-C stops the proxy and the database.",
     ]
     return "\n".join(lines)

@@ -10,7 +10,6 @@ import warnings
 from types import FrameType
 
 from proxy.config import Settings
-from proxy.errors import ConfigError
 
 
 def setup_logging(settings: Settings) -> None:
@@ -46,13 +45,3 @@ def interrupt_on_stop_signals() -> None:
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
-
-
-def refuse_unbuilt_pgwire(settings: Settings) -> None:
-    """The wire-protocol door is not in this version: refuse a port for it rather than ignore it."""
-    if settings.pgwire.port is not None:
-        raise ConfigError(
-            f"pgwire.port is set ({settings.pgwire.port}), but this version has no PostgreSQL "
-            "wire-protocol door yet: remove --pg-port / PALATA_PGWIRE_PORT / [pgwire] port "
-            "and use the HTTP door"
-        )

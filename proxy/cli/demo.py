@@ -24,13 +24,14 @@ import asyncpg
 
 from proxy.audit.trail import open_trail
 from proxy.cli.banner import demo_banner
-from proxy.cli.common import refuse_unbuilt_pgwire, setup_logging
+from proxy.cli.common import setup_logging
 from proxy.cli.running import serve_http_until_stopped
 from proxy.config import Settings, load_settings
 from proxy.config.settings import DEFAULT_SPOOL_DIR
 from proxy.http.app import attach_audit, create_app
 from proxy.identity.demo import DEMO_PRINCIPALS_FILE
 from proxy.identity.principals import PrincipalDirectory
+from proxy.pgwire.server import serving_pgwire
 from proxy.pipeline import Pipeline
 from proxy.pipeline.catalog_watch import watch_catalog
 from proxy.provision import (
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEMO_AUDIT_KEY_FILE = "audit.key"
+DEMO_PG_PORT = 6432  # the wire door's port in the demo (5432 is often a real server's)
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -81,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         },
     )
     setup_logging(settings)
-    refuse_unbuilt_pgwire(settings)
+    settings = with_demo_wire_door(settings)
     settings = with_demo_audit_key(settings)
     principals = PrincipalDirectory.from_policies(settings.policies.dir, DEMO_PRINCIPALS_FILE)
     with demo_database(settings) as (dsn, where):
@@ -89,6 +91,14 @@ def run(args: argparse.Namespace) -> int:
     own_server = settings.upstream.dsn is None
     print("Stopped the proxy and the embedded PostgreSQL." if own_server else "Stopped the proxy.")
     return 0
+
+
+def with_demo_wire_door(settings: Settings) -> Settings:
+    """The demo opens the wire door too: on `DEMO_PG_PORT` unless a port is configured."""
+    if settings.pgwire.port is not None:
+        return settings
+    pgwire = settings.pgwire.model_copy(update={"port": DEMO_PG_PORT})
+    return settings.model_copy(update={"pgwire": pgwire})
 
 
 def with_demo_audit_key(settings: Settings) -> Settings:
@@ -148,7 +158,10 @@ async def _demo(
             banner = demo_banner(settings, principals, where, dataset, reused)
             print(f"{banner}\nReady in {time.monotonic() - started:.1f} s.", flush=True)
 
-        async with watch_catalog(pipeline.catalog, dsn, settings.upstream):
+        async with (
+            watch_catalog(pipeline.catalog, dsn, settings.upstream),
+            serving_pgwire(settings, pipeline, principals),
+        ):
             await serve_http_until_stopped(app, settings, ready)
 
 

@@ -50,3 +50,15 @@ class MultipleStatements(ProxyError):
 
     sqlstate = "42601"  # syntax_error, as PostgreSQL answers it
     http_status = 400
+
+
+class DuplicateCursor(ProxyError):
+    sqlstate = "42P03"  # duplicate_cursor
+    http_status = 400
+
+
+class UnknownName(ProxyError):
+    """FETCH, MOVE or EXECUTE names a cursor or statement the session did not declare."""
+
+    sqlstate = "34000"  # invalid_cursor_name
+    http_status = 400

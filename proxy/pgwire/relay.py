@@ -65,6 +65,7 @@ class Relay:
     masker: OutputMasker
     scrub_errors: bool  # the principal does not see everything in clear
     forget_statement: Callable[[str], None]  # a Parse the server refused created nothing
+    transaction_ended: Callable[[], None]  # ReadyForQuery said idle: portals are gone
     # what Describe said of each statement ("S", name) and portal ("P", name): the types a
     # binary result must be decoded by when the proxy masks it
     descriptions: dict[tuple[str, str], Fields] = field(default_factory=dict)
@@ -151,6 +152,8 @@ class Relay:
             raise ProtocolViolation("ReadyForQuery arrived before its Sync")
         self.expectations.pop()
         self.status = backend.decode_ready_for_query(frame.payload)
+        if self.status == b"I":
+            self.transaction_ended()
         if head.simple:  # a simple query destroys the unnamed statement and portal
             self.descriptions.pop(("S", ""), None)
             self.descriptions.pop(("P", ""), None)

@@ -22,7 +22,12 @@ from datetime import UTC, datetime
 
 from proxy.errors import AccessDenied, ProxyError
 from proxy.pgwire import backend
-from proxy.pgwire.errors import MultipleStatements, StatementExists
+from proxy.pgwire.errors import (
+    DuplicateCursor,
+    MultipleStatements,
+    StatementExists,
+    UnknownName,
+)
 from proxy.pgwire.expect import (
     BindStep,
     CloseStep,
@@ -72,6 +77,7 @@ class Prepared:
     plan: StatementPlan | None
     formats: tuple[int, ...] = ()  # a portal's result formats
     params: tuple[object, ...] = ()  # a portal's parameters (for the audit's fingerprints)
+    holdable: bool = False  # a cursor declared WITH HOLD outlives its transaction
 
 
 @dataclass
@@ -95,6 +101,7 @@ class WireSession:
             self.pipeline.masker,
             not sees_all,
             self._forget_statement,
+            self._transaction_ended,
         )
 
     async def run(self) -> None:
@@ -190,12 +197,59 @@ class WireSession:
         formats: tuple[int, ...],
     ) -> tuple[Run, str]:
         own = replace(request, sql=statement.text)
-        if statement.refusal is not None or statement.plan is None:
-            refusal = statement.refusal or AccessDenied("the statement was refused")
+        refusal = statement.refusal
+        rows_plan = None
+        if refusal is None and statement.plan is not None:
+            rows_plan, refusal = self._command(statement, statement.plan)
+        if refusal is not None or statement.plan is None or rows_plan is None:
+            refusal = refusal or AccessDenied("the statement was refused")
             await self.pipeline.record_refusal(own, refusal, *started)
             return Run(None, None, ResultBuffer(None, formats), started, refusal), REFUSED_SQL
-        plan = statement.plan
-        return Run(own, plan, ResultBuffer(plan, formats), started), plan.sql
+        cursor = self._cursor_formats(statement)
+        buffer = ResultBuffer(rows_plan, cursor if cursor is not None else formats)
+        return Run(own, rows_plan, buffer, started), statement.plan.sql
+
+    def _command(
+        self, statement: PlannedStatement, plan: StatementPlan
+    ) -> tuple[StatementPlan | None, ProxyError | None]:
+        """The plan of the rows a statement returns, after a wire command (DECLARE, FETCH,
+        PREPARE, EXECUTE, CLOSE, DEALLOCATE) updated the session's names; or why it is
+        refused (a name the session does not hold, or holds already)."""
+        command = statement.command
+        if command is None:
+            return plan, None
+        name = command.name or ""
+        if command.verb == "declare":
+            if name in self.portals:
+                return None, DuplicateCursor(f'cursor "{name}" already exists')
+            formats = (1,) if command.binary else ()
+            self.portals[name] = Prepared(statement.text, plan, formats, (), command.holdable)
+        elif command.verb == "prepare":
+            if name in self.statements:
+                return None, StatementExists(f'prepared statement "{name}" already exists')
+            self.statements[name] = Prepared(statement.text, plan)
+        elif command.verb in ("fetch", "move", "execute"):
+            held = (self.statements if command.verb == "execute" else self.portals).get(name)
+            if held is None or held.plan is None:
+                return None, UnknownName(f'"{name}" does not exist in this session')
+            return (plan if command.verb == "move" else held.plan), None
+        elif command.verb == "close":
+            self.portals.clear() if command.name is None else self.portals.pop(name, None)
+        elif command.verb == "deallocate":
+            self.statements.clear() if command.name is None else self.statements.pop(name, None)
+        return plan, None
+
+    def _cursor_formats(self, statement: PlannedStatement) -> tuple[int, ...] | None:
+        command = statement.command
+        if command is None or command.verb != "fetch":
+            return None
+        cursor = self.portals.get(command.name or "")
+        return cursor.formats if cursor is not None else None
+
+    def _transaction_ended(self) -> None:
+        """Portals and cursors not declared WITH HOLD end with their transaction."""
+        for name in [n for n, p in self.portals.items() if not p.holdable]:
+            del self.portals[name]
 
     async def _parse(self, message: Parse) -> None:
         request = self._request(message.sql)
@@ -211,14 +265,17 @@ class WireSession:
                 "cannot insert multiple commands into a prepared statement"
             )
         plan = planned[0].plan if planned and refusal is None else None
+        rows_plan = plan
+        if plan is not None:
+            rows_plan, refusal = self._command(planned[0], plan)
         if refusal is not None:
             await self.pipeline.record_refusal(request, refusal, *started)
             self.expectations.add(ParseStep(message.name, None, refusal))
             await self.upstream.send(Parse(message.name, REFUSED_SQL).encode())
             return
         text = planned[0].text if planned else message.sql
-        self.statements[message.name] = Prepared(text, plan)
-        self.expectations.add(ParseStep(message.name, plan, None))
+        self.statements[message.name] = Prepared(text, rows_plan)
+        self.expectations.add(ParseStep(message.name, rows_plan, None))
         sql = plan.sql if plan is not None else message.sql  # "" parses as an empty statement
         await self.upstream.send(Parse(message.name, sql, message.param_types).encode())
 

@@ -23,6 +23,7 @@ from proxy.pipeline.output_masks import CatalogueGap, OutputMasker, build_output
 from proxy.pipeline.plan import SESSION_KINDS, StatementPlan, plan_statement, session_plan
 from proxy.pipeline.request import QueryRequest
 from proxy.pipeline.subjects import subject_keys, without_hidden
+from proxy.pipeline.wire_commands import COMMAND_TYPES, WireCommand, plan_command
 from proxy.policy import PolicyEngine
 from proxy.provision import db_role_name
 from proxy.sql import UndefinedColumn, UndefinedRelation, analyze_sql
@@ -66,6 +67,7 @@ class PlannedStatement:
     text: str  # the client's text of this statement alone: may hold personal data
     plan: StatementPlan | None
     refusal: ProxyError | None = None
+    command: WireCommand | None = None  # DECLARE, FETCH, PREPARE, EXECUTE, ... (the session's)
 
 
 class Pipeline:
@@ -251,14 +253,19 @@ class Pipeline:
             return PlannedStatement(parsed.text, None, exc)
 
     def _planned(self, request: QueryRequest, parsed: ParsedStatement) -> PlannedStatement:
+        if isinstance(parsed.stmt, COMMAND_TYPES):
+            planned = plan_command(parsed, lambda held: self._wire_plan(request, held))
+            return PlannedStatement(parsed.text, planned.plan, command=planned.command)
+        return PlannedStatement(parsed.text, self._wire_plan(request, parsed))
+
+    def _wire_plan(self, request: QueryRequest, parsed: ParsedStatement) -> StatementPlan:
         snapshot = self._catalog.snapshot
         analysis = analyze_statement(parsed, snapshot)
         if analysis.kind in SESSION_KINDS:
-            return PlannedStatement(parsed.text, session_plan(parsed, analysis))
-        plan = plan_statement(
+            return session_plan(parsed, analysis)
+        return plan_statement(
             parsed, analysis, snapshot, self._engine, request.principal, request.purpose
         )
-        return PlannedStatement(parsed.text, plan)
 
     async def audit_served(
         self, request: QueryRequest, plan: StatementPlan, served: Served, started: Started

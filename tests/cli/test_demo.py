@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -28,11 +30,13 @@ def postgres_processes_for(data_dir: Path) -> list[psutil.Process]:
 
 def run_demo_once(data_dir: Path, log: Path, stop: signal.Signals = signal.SIGINT) -> str:
     """Start the demo, check it serves, stop it with `stop`; return its output."""
-    port = unused_port()
+    port, pg_port = unused_port(), unused_port()
     args = [
         "demo",
         "--http-port",
         str(port),
+        "--pg-port",
+        str(pg_port),
         "--data-dir",
         str(data_dir),
         "--debtors",
@@ -56,10 +60,25 @@ def run_demo_once(data_dir: Path, log: Path, stop: signal.Signals = signal.SIGIN
         who = {"sql": "SELECT current_user"}
         status, role = post_json(f"{base}/v1/query", who, "palata-demo-collector")
         assert status == 200 and role["rows"] == [["palata_collector"]], role
+        check_psql_through_the_wire_door(pg_port)
         assert postgres_processes_for(data_dir), "the embedded server should be running"
     assert process.returncode == 0, log.read_text()
     assert not postgres_processes_for(data_dir), f"{stop.name} must stop the embedded server"
     return log.read_text()
+
+
+def check_psql_through_the_wire_door(pg_port: int) -> None:
+    """psql as the banner shows it: the collector's token is its password; IINs come masked."""
+    dsn = f"host=127.0.0.1 port={pg_port} user=collector dbname=palata"
+    sql = "SELECT iin, current_user FROM debtors ORDER BY id LIMIT 2"
+    env = {**os.environ, "PGPASSWORD": "palata-demo-collector", "PGCONNECT_TIMEOUT": "10"}
+    done = subprocess.run(
+        ["psql", dsn, "-AtX", "-c", sql], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line.split("|") for line in done.stdout.splitlines()]
+    assert len(rows) == 2 and all(iin.startswith("********") for iin, _ in rows), rows
+    assert {user for _, user in rows} == {"palata_collector"}
 
 
 def check_complaints_reach_the_collector_redacted(base: str) -> None:
@@ -118,7 +137,8 @@ def test_a_holder_killed_earlier_does_not_keep_the_server_alive(
     # A demo killed with SIGKILL cannot clean up: its pid stays in the wheel's holder list and
     # its server keeps running. The next run must still stop the server when it ends.
     port = unused_port()
-    args = ["demo", "--http-port", str(port), "--data-dir", str(data_dir)]
+    args = ["demo", "--http-port", str(port), "--pg-port", str(unused_port())]
+    args += ["--data-dir", str(data_dir)]
     with running_cli(args, tmp_path / "killed.log", signal.SIGKILL) as process:
         wait_for_http(f"http://127.0.0.1:{port}/healthz", process, timeout=60)
     assert postgres_processes_for(data_dir), "SIGKILL leaves the server running"

@@ -1,0 +1,510 @@
+"""Protocol-level attacks on the wire door of a real `palata-proxy serve` (red-team fixture):
+raw messages built with the project's codecs, and psql, asyncpg and psycopg as real clients.
+
+Each attack asserts what PostgreSQL clients must see (SQLSTATEs, the order of answers, the
+transaction status) and that no unmasked value crossed the door; each ends by checking that
+the door still serves a fresh connection. Research: pgwire_and_bypass.md §1.6.3, §1.6.4, §1.7.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+import asyncpg
+import psycopg
+import pytest
+
+from proxy.pgwire.frontend import Bind, Close, Describe, Execute, Parse, Query, Sync
+from proxy.pgwire.messages import frame
+from proxy.pgwire.startup import (
+    encode_cancel_request,
+    encode_ssl_request,
+    encode_startup_message,
+)
+from tests.redteam.conftest import RedteamProxy
+from tests.redteam.corpus import SECRETS
+from tests.redteam.wire_support import (
+    DATABASE,
+    RawWire,
+    door_is_up,
+    error_fields,
+    errors,
+    function_call,
+    kinds,
+    rows,
+    status,
+    tags,
+)
+
+ALLOWED = "SELECT id, iin FROM debtors WHERE id = 1"
+DENIED = "SELECT salary FROM employees"
+SLOW = "SELECT count(*) FROM generate_series(1, 40000000)"
+
+
+async def _fetch(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return list(await conn.fetch(sql, *args))
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="module")
+def iins(fixture_dsn: str) -> dict[int, str]:
+    """Every debtor's and employee's real IIN, read past the proxy: none may cross the door."""
+    found = asyncio.run(_fetch(fixture_dsn, "SELECT id, iin FROM debtors"))
+    return {row["id"]: row["iin"] for row in found}
+
+
+@pytest.fixture(scope="module")
+def canaries(fixture_dsn: str, iins: dict[int, str]) -> list[bytes]:
+    employees = asyncio.run(_fetch(fixture_dsn, "SELECT iin FROM employees WHERE iin IS NOT NULL"))
+    return [iin.encode() for iin in [*iins.values(), *(r["iin"] for r in employees)]]
+
+
+@pytest.fixture
+def port(redteam_proxy: RedteamProxy) -> int:
+    return redteam_proxy.pg_port
+
+
+@pytest.fixture
+def collector(port: int, wire_dsn: Callable[[str], str]) -> Iterator[RawWire]:
+    """A raw session of the collector; the door must be up once the test is done with it."""
+    with RawWire.login(port, "collector") as wire:
+        yield wire
+    assert door_is_up(wire_dsn("collector"))
+
+
+def leaks(received: bytes | bytearray, canaries: list[bytes]) -> list[bytes]:
+    return [c for c in canaries if c in received]
+
+
+def assert_masked(value: str | None, real: str) -> None:
+    assert value is not None and value != real and value.endswith(real[-4:]), value
+
+
+def extended(sql: str, name: str = "", portal: str = "") -> bytes:
+    """Parse, Bind and Execute of one statement (no Sync)."""
+    return Parse(name, sql).encode() + Bind(portal, name).encode() + Execute(portal).encode()
+
+
+# -- 1. FunctionCall ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def query_to_xml_oid(fixture_dsn: str) -> int:
+    sql = "SELECT 'query_to_xml(text,boolean,boolean,text)'::regprocedure::oid AS oid"
+    return int(asyncio.run(_fetch(fixture_dsn, sql))[0]["oid"])
+
+
+@pytest.mark.parametrize("after_batch", [False, True], ids=["alone", "after-pipelined-batch"])
+def test_function_call_is_refused(
+    collector: RawWire, query_to_xml_oid: int, canaries: list[bytes], after_batch: bool
+) -> None:
+    call = function_call(query_to_xml_oid, [b"SELECT iin FROM debtors", b"t", b"f", b""])
+    if after_batch:
+        collector.send(extended(ALLOWED) + Sync().encode() + call)
+        batch = collector.until_ready()
+        assert kinds(batch) == b"12DCZ", batch
+    else:
+        collector.send(call)
+    answer = collector.until_ready()
+    assert kinds(answer) == b"EZ", answer
+    assert error_fields(answer[0])["C"] == "42501"
+    assert status(answer) == b"I"
+    assert not leaks(collector.received, canaries)
+    assert rows(collector.query("SELECT 1")) == [("1",)], "the session goes on"
+
+
+# -- 2. replication, 7. TLS buffer stuffing -------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["database", "true", "on", "1"])
+def test_replication_startup_is_fatal(port: int, wire_dsn: Callable[[str], str], mode: str) -> None:
+    with RawWire.open(port) as wire:
+        wire.send(
+            encode_startup_message({"user": "collector", "database": DATABASE, "replication": mode})
+        )
+        answer = wire.until_closed()
+    assert kinds(answer) == b"E", answer
+    fields = error_fields(answer[0])
+    assert fields["S"] == "FATAL" and fields["C"] == "28000", fields
+    assert door_is_up(wire_dsn("collector"))
+
+
+@pytest.mark.parametrize(
+    "stuffed",
+    [
+        encode_startup_message({"user": "collector", "database": DATABASE}),
+        frame(b"Q", b"SELECT iin FROM debtors\0"),
+        b"\x00",
+    ],
+    ids=["startup-message", "query", "one-byte"],
+)
+def test_bytes_stuffed_after_ssl_request_are_refused(
+    port: int, wire_dsn: Callable[[str], str], stuffed: bytes
+) -> None:
+    with RawWire.open(port) as wire:
+        wire.send(encode_ssl_request() + stuffed)
+        answer = wire.until_closed()
+        raw = bytes(wire.received)
+    assert not raw.startswith(b"N"), "the door answered the SSLRequest as if nothing followed it"
+    assert b"SCRAM-SHA-256" not in raw, "the stuffed startup was processed"
+    assert kinds(answer) == b"E", raw
+    fields = error_fields(answer[0])
+    assert fields["S"] == "FATAL" and fields["C"] == "08P01", fields
+    assert door_is_up(wire_dsn("collector"))
+
+
+def test_ssl_request_alone_is_declined_and_login_goes_on(port: int) -> None:
+    with RawWire.open(port) as wire:
+        wire.send(encode_ssl_request())
+        assert wire.sock.recv(1) == b"N"
+        wire.send(encode_startup_message({"user": "collector", "database": DATABASE}))
+        first = wire.next_frame()
+    assert first.kind == b"R", first
+
+
+# -- 3. options=-c role=... -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def superuser(fixture_dsn: str) -> str:
+    return str(asyncio.run(_fetch(fixture_dsn, "SELECT current_user AS u"))[0]["u"])
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "-c role={role}",
+        "-crole={role}",
+        "--role={role}",
+        "-c session_authorization={role}",
+        "-c palata.purpose=debt_collection -c role={role}",
+    ],
+    ids=["c-role", "c-role-joined", "double-dash-role", "session-authorization", "after-purpose"],
+)
+@pytest.mark.parametrize("target", ["superuser", "dpo-role"])
+def test_startup_options_cannot_switch_role(
+    wire_dsn: Callable[[str], str], superuser: str, role_prefix: str, template: str, target: str
+) -> None:
+    role = superuser if target == "superuser" else f"{role_prefix}dpo"
+    options = {"options": template.format(role=role)}
+
+    async def who() -> str:
+        conn = await asyncpg.connect(wire_dsn("collector"), server_settings=options)
+        try:
+            return str(await conn.fetchval("SELECT current_user"))
+        finally:
+            await conn.close()
+
+    current = asyncio.run(who())
+    assert current != role
+    assert current.endswith("_collector"), current
+    assert door_is_up(wire_dsn("collector"))
+
+
+# -- 4. a denied statement inside a pipeline ------------------------------------------------
+
+
+@pytest.mark.parametrize("in_transaction", [False, True], ids=["autocommit", "in-transaction"])
+def test_denial_in_a_pipeline_skips_to_sync(
+    collector: RawWire, iins: dict[int, str], in_transaction: bool
+) -> None:
+    if in_transaction:
+        assert status(collector.query("BEGIN")) == b"T"
+    collector.send(
+        extended(ALLOWED)
+        + extended(DENIED, name="s_denied")
+        + extended("SELECT id FROM debtors WHERE id = 2")
+        + Sync().encode()
+    )
+    answer = collector.until_ready()
+    assert kinds(answer) == b"12DCEZ", answer
+    assert rows(answer)[0][0] == "1"
+    assert_masked(rows(answer)[0][1], iins[1])
+    refused = error_fields(answer[4])
+    assert refused["C"] == "42501", refused
+    assert refused.get("D", "").startswith("audit record "), refused
+    assert status(answer) == (b"E" if in_transaction else b"I")
+    commit = collector.query("COMMIT")
+    if in_transaction:
+        assert tags(commit) == ["ROLLBACK"], commit
+    assert status(commit) == b"I"
+    assert rows(collector.query("SELECT 1")) == [("1",)]
+
+
+# -- 5. statement-name games ------------------------------------------------------------------
+
+
+def test_reparse_of_a_named_statement_is_refused(collector: RawWire, iins: dict[int, str]) -> None:
+    collector.send(Parse("S1", ALLOWED).encode() + Sync().encode())
+    assert kinds(collector.until_ready()) == b"1Z"
+    collector.send(Parse("S1", DENIED).encode() + Sync().encode())
+    answer = collector.until_ready()
+    assert kinds(answer) == b"EZ", answer
+    assert error_fields(answer[0])["C"] in ("42P05", "42501")
+    collector.send(Bind("", "S1").encode() + Execute("").encode() + Sync().encode())
+    result = collector.until_ready()
+    assert kinds(result) == b"2DCZ", result
+    assert rows(result)[0][0] == "1"
+    assert_masked(rows(result)[0][1], iins[1])
+
+
+def test_reparse_in_the_same_batch_is_refused(collector: RawWire, iins: dict[int, str]) -> None:
+    collector.send(
+        Parse("S2", ALLOWED).encode()
+        + Parse("S2", DENIED).encode()
+        + Bind("", "S2").encode()
+        + Execute("").encode()
+        + Sync().encode()
+    )
+    answer = collector.until_ready()
+    assert kinds(answer) == b"1EZ", answer
+    assert error_fields(answer[1])["C"] in ("42P05", "42501")
+    collector.send(Bind("", "S2").encode() + Execute("").encode() + Sync().encode())
+    result = collector.until_ready()
+    assert kinds(result) == b"2DCZ", result
+    assert_masked(rows(result)[0][1], iins[1])
+
+
+def test_close_then_malicious_parse_leaves_nothing_to_bind(collector: RawWire) -> None:
+    collector.send(Parse("S3", ALLOWED).encode() + Sync().encode())
+    assert kinds(collector.until_ready()) == b"1Z"
+    collector.send(Close("S", "S3").encode() + Parse("S3", DENIED).encode() + Sync().encode())
+    answer = collector.until_ready()
+    assert kinds(answer) == b"3EZ", answer
+    assert error_fields(answer[1])["C"] == "42501"
+    collector.send(Bind("", "S3").encode() + Execute("").encode() + Sync().encode())
+    result = collector.until_ready()
+    assert kinds(result) == b"EZ", result
+    assert error_fields(result[0])["C"] == "26000"  # invalid_sql_statement_name
+
+
+# -- 6. cursors ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "declare",
+    [
+        "DECLARE c CURSOR FOR SELECT iin FROM debtors",
+        "DECLARE c BINARY CURSOR FOR SELECT iin FROM debtors",
+        "DECLARE c SCROLL CURSOR FOR SELECT id, iin, full_name, notes FROM debtors",
+        "DECLARE c CURSOR WITH HOLD FOR SELECT iin FROM debtors",
+    ],
+    ids=["plain", "binary", "scroll", "with-hold"],
+)
+def test_cursor_over_debtors_never_returns_a_real_iin(
+    collector: RawWire, canaries: list[bytes], iins: dict[int, str], declare: str
+) -> None:
+    assert status(collector.query("BEGIN")) == b"T"
+    declared = collector.query(declare)
+    if errors(declared):
+        assert errors(declared)[0]["C"] == "42501", declared
+        collector.query("ROLLBACK")
+        return
+    assert tags(declared) == ["DECLARE CURSOR"], declared
+    collector.send(Describe("P", "c").encode() + Execute("c", 3).encode() + Sync().encode())
+    described = collector.until_ready()
+    assert kinds(described)[:1] == b"T", described
+    fetched = collector.query("FETCH ALL FROM c")
+    collector.query("COMMIT")
+    assert rows(described) or rows(fetched), "the cursor returned no rows at all"
+    assert not leaks(collector.received, canaries)
+
+
+# -- 8. cancel requests ---------------------------------------------------------------------
+
+
+def cancel(port: int, pid: int, key: bytes) -> bytes:
+    """Send a CancelRequest on a fresh connection; the door answers nothing and closes."""
+    with RawWire.open(port) as wire:
+        wire.send(encode_cancel_request(pid, key))
+        return wire.quiet_for(5.0)
+
+
+def test_slow_statement_is_allowed(wire_dsn: Callable[[str], str]) -> None:
+    """The cancel tests below need a statement that runs for a while."""
+    assert asyncio.run(_fetch(wire_dsn("collector"), SLOW))[0][0] == 40000000
+
+
+@pytest.mark.parametrize("wrong", ["key", "pid", "both"])
+def test_cancel_with_a_wrong_key_is_ignored(collector: RawWire, port: int, wrong: str) -> None:
+    assert collector.backend_key is not None
+    pid, key = collector.backend_key
+    if wrong in ("key", "both"):
+        key = bytes(b ^ 0xFF for b in key)
+    if wrong in ("pid", "both"):
+        pid = pid % 2_000_000_000 + 1
+    collector.send(Query(SLOW).encode())
+    assert cancel(port, pid, key) == b"", "a CancelRequest is never answered"
+    answer = collector.until_ready()
+    assert not errors(answer), errors(answer)
+    assert rows(answer) == [("40000000",)]
+
+
+def test_cancel_with_the_right_key_cancels(collector: RawWire, port: int) -> None:
+    """The control: the same request with the key the door gave does cancel."""
+    assert collector.backend_key is not None
+    collector.send(Query(SLOW).encode())
+    assert cancel(port, *collector.backend_key) == b""
+    answer = collector.until_ready()
+    assert [e["C"] for e in errors(answer)] == ["57014"], answer
+    assert rows(collector.query("SELECT 1")) == [("1",)]
+
+
+def test_random_cancel_requests_break_nothing(port: int, wire_dsn: Callable[[str], str]) -> None:
+    for _ in range(5):
+        assert cancel(port, secrets.randbelow(2**31 - 1) + 1, secrets.token_bytes(4)) == b""
+    assert door_is_up(wire_dsn("collector"))
+
+
+# -- 9. a deeply nested expression --------------------------------------------------------
+
+
+DEEP = "SELECT " + "+".join(["1"] * 30_000)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [Query(DEEP).encode(), Parse("", DEEP).encode() + Sync().encode()],
+    ids=["query", "parse"],
+)
+def test_deep_expression_is_refused_cleanly(
+    port: int, wire_dsn: Callable[[str], str], message: bytes
+) -> None:
+    with RawWire.login(port, "collector") as wire:
+        wire.send(message)
+        answer = wire.until_ready()
+        refused = errors(answer)
+        assert len(refused) == 1 and len(refused[0]["C"]) == 5, answer
+        assert refused[0]["C"] in ("54001", "42501", "54000", "42601"), refused
+        assert rows(wire.query("SELECT 1")) == [("1",)], "the session goes on"
+    assert door_is_up(wire_dsn("collector"))
+
+
+# -- 10. malformed messages -----------------------------------------------------------------
+
+
+MALFORMED = [
+    ("length-below-4", b"Q\x00\x00\x00\x03"),
+    ("length-2GB", b"Q\x7f\xff\xff\xf0SELECT 1\0"),
+    ("unknown-type", frame(b"?", b"SELECT 1\0")),
+    ("parse-missing-nul", frame(b"P", b"S9\0SELECT 1")),
+    ("query-invalid-utf8", frame(b"Q", b"SELECT '\xff\xfe'\0")),
+    ("query-trailing-bytes", frame(b"Q", b"SELECT 1\0junk")),
+    ("bind-bad-param-count", frame(b"B", b"\0\0\x00\x00\x00\x05\x00\x00")),
+]
+
+
+@pytest.mark.parametrize("message", [m for _, m in MALFORMED], ids=[i for i, _ in MALFORMED])
+def test_malformed_message_is_a_protocol_violation(
+    port: int, wire_dsn: Callable[[str], str], message: bytes
+) -> None:
+    with RawWire.login(port, "collector") as wire:
+        wire.send(message)
+        answer = wire.until_closed()
+    assert kinds(answer) == b"E", answer
+    fields = error_fields(answer[0])
+    assert fields["S"] == "FATAL" and fields["C"] == "08P01", fields
+    assert door_is_up(wire_dsn("collector"))
+
+
+# -- 11. psql ----------------------------------------------------------------------------------
+
+
+def psql(port: int, command: str) -> subprocess.CompletedProcess[str]:
+    binary = shutil.which("psql")
+    assert binary is not None, "psql must be on PATH"
+    env = {**os.environ, "PGPASSWORD": SECRETS["collector"], "PGCONNECT_TIMEOUT": "10"}
+    env.pop("PGOPTIONS", None)
+    conninfo = f"host=127.0.0.1 port={port} user=collector dbname={DATABASE}"
+    return subprocess.run(
+        [binary, conninfo, "-X", "-v", "ON_ERROR_STOP=1", "-c", command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+
+
+def test_psql_select_shows_masked_iins(
+    port: int, iins: dict[int, str], wire_dsn: Callable[[str], str]
+) -> None:
+    done = psql(port, "SELECT id, iin FROM debtors ORDER BY id LIMIT 2")
+    assert done.returncode == 0, done.stderr
+    for debtor in (1, 2):
+        assert iins[debtor] not in done.stdout
+        assert iins[debtor][-4:] in done.stdout
+    assert "(2 rows)" in done.stdout
+    assert door_is_up(wire_dsn("collector"))
+
+
+def test_psql_describe_table_works_or_fails_cleanly(
+    port: int, wire_dsn: Callable[[str], str]
+) -> None:
+    done = psql(port, r"\d debtors")
+    if done.returncode == 0:
+        assert "iin" in done.stdout, done.stdout
+    else:  # refused catalogue queries: an ERROR, not a lost connection (exit status 2)
+        assert done.returncode == 1, (done.returncode, done.stderr)
+        assert "ERROR:" in done.stderr, done.stderr
+    assert door_is_up(wire_dsn("collector"))
+
+
+# -- 12. audit ---------------------------------------------------------------------------------
+
+
+def test_wire_statements_are_audited(wire_dsn: Callable[[str], str], fixture_dsn: str) -> None:
+    since = datetime.now(UTC)
+
+    async def run() -> str:
+        conn = await asyncpg.connect(wire_dsn("collector"))
+        try:
+            assert len(await conn.fetch("SELECT id, full_name FROM debtors WHERE id = 3")) == 1
+            with pytest.raises(asyncpg.InsufficientPrivilegeError) as refused:
+                await conn.fetch(DENIED)
+        finally:
+            await conn.close()
+        detail = refused.value.detail or ""
+        assert detail.startswith("audit record "), detail
+        return detail.removeprefix("audit record ")
+
+    denied_id = asyncio.run(run())
+    records = asyncio.run(
+        _fetch(
+            fixture_dsn,
+            "SELECT id, door, principal, outcome, sqlstate, subject_count, sql"
+            " FROM palata_audit.records WHERE at >= $1 AND principal = 'collector'"
+            " AND door = 'pgwire' ORDER BY seq",
+            since,
+        )
+    )
+    served = [r for r in records if r["sql"] and "full_name" in r["sql"]]
+    assert [(r["outcome"], r["subject_count"]) for r in served] == [("served", 1)], records
+    denied = [r for r in records if r["id"] == denied_id]
+    assert [(r["outcome"], r["sqlstate"]) for r in denied] == [("denied", "42501")], records
+
+
+# -- 13. psycopg 3 ----------------------------------------------------------------------------
+
+
+def test_psycopg_prepared_statements_are_masked(
+    wire_dsn: Callable[[str], str], iins: dict[int, str]
+) -> None:
+    with psycopg.connect(wire_dsn("collector"), prepare_threshold=5) as conn:
+        for _ in range(7):  # prepared server-side from the sixth run on
+            got = conn.execute("SELECT id, iin FROM debtors WHERE id = %s", (3,)).fetchall()
+            assert len(got) == 1 and got[0][0] == 3
+            assert_masked(got[0][1], iins[3])
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(DENIED)
+        conn.rollback()
+        assert conn.execute("SELECT %s::int + 1", (1,)).fetchone() == (2,)
+    assert door_is_up(wire_dsn("collector"))
