@@ -11,6 +11,7 @@ format the client asked for, and the proxy does not touch what it need not read.
 from __future__ import annotations
 
 import struct
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ TEXT_FORMAT = 0
 # types whose binary form is their UTF-8 text (what the masker reads and writes)
 TEXT_TYPES = frozenset({25, 1043, 1042, 19, 18})  # text, varchar, bpchar, name, char
 INTEGER_TYPES = {21: struct.Struct("!h"), 23: struct.Struct("!i"), 20: struct.Struct("!q")}
-JSON_TYPE, JSONB_TYPE, NUMERIC_TYPE = 114, 3802, 1700
+JSON_TYPE, JSONB_TYPE, NUMERIC_TYPE, UUID_TYPE = 114, 3802, 1700, 2950
 NUMERIC_HEADER = struct.Struct("!hhHh")
 NUMERIC_NEG, NUMERIC_NAN = 0x4000, 0xC000
 
@@ -57,6 +58,7 @@ class ResultBuffer:
     fields: tuple[backend.FieldDescription, ...] = ()  # as the database described them
     rows: list[list[Value]] = field(default_factory=list)
     subjects: set[tuple[str, str]] = field(default_factory=set)
+    undetermined: bool = False  # a subject key could not be read
 
     def describe(self, fields: Sequence[backend.FieldDescription]) -> bytes:
         self.fields = tuple(fields)
@@ -70,9 +72,22 @@ class ResultBuffer:
         for column in plan.subjects.columns:
             key = values[column.index]
             if key is not None:
-                self.subjects.add((column.of, key.decode("utf-8", "surrogateescape")))
+                self._add_subject(column.of, column.index, key)
         hidden = plan.subjects.hidden
         self.rows.append(list(values[: len(values) - hidden] if hidden else values))
+
+    def _add_subject(self, of: str, index: int, key: bytes) -> None:
+        """A subject key as the audit names it: its text. The hidden key columns are text in
+        either format; a key the client selected itself comes in the format it asked for."""
+        hidden = self.plan is not None and index >= len(self.plan.masked_outputs)
+        if hidden or not self._binary(index):
+            self.subjects.add((of, key.decode("utf-8", "surrogateescape")))
+            return
+        value = decode_binary(self._type(index), key) if index < len(self.fields) else None
+        if value is None:  # a key type the proxy does not decode: whose rows is not known
+            self.undetermined = True
+        else:
+            self.subjects.add((of, str(value)))
 
     async def masked_rows(self, masker: OutputMasker) -> tuple[list[bytes], list[CatalogueGap]]:
         """The DataRows to release, masked as the plan says, and the catalogue gaps found."""
@@ -154,6 +169,8 @@ def decode_binary(type_oid: int, value: bytes) -> object:
         return integer.unpack(value)[0]
     if type_oid == NUMERIC_TYPE:
         return decode_numeric(value)
+    if type_oid == UUID_TYPE:
+        return uuid.UUID(bytes=value)
     return None
 
 

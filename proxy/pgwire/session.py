@@ -344,9 +344,8 @@ class WireSession:
         if error is not None:
             await self.pipeline.record_refusal(run.request, error, *run.started, plan=run.plan)
             return
-        served = Served(
-            rows, frozenset(run.buffer.subjects), run.plan.subjects.determined, tuple(run.gaps)
-        )
+        determined = run.plan.subjects.determined and not run.buffer.undetermined
+        served = Served(rows, frozenset(run.buffer.subjects), determined, tuple(run.gaps))
         await self.pipeline.audit_served(run.request, run.plan, served, run.started)
 
 

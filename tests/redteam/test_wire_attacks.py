@@ -27,7 +27,8 @@ from proxy.pgwire.startup import (
     encode_ssl_request,
     encode_startup_message,
 )
-from tests.redteam.conftest import RedteamProxy
+from tests.cli.process import post_json
+from tests.redteam.conftest import COLLECTOR_REGION, RedteamProxy
 from tests.redteam.corpus import SECRETS
 from tests.redteam.wire_support import (
     DATABASE,
@@ -290,18 +291,25 @@ def test_close_then_malicious_parse_leaves_nothing_to_bind(collector: RawWire) -
 # -- 6. cursors ----------------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def collector_debtors(fixture_dsn: str) -> int:
+    """How many debtors the collector's row filter lets it see (its region's)."""
+    sql = "SELECT count(*) AS n FROM debtors WHERE region = $1"
+    return int(asyncio.run(_fetch(fixture_dsn, sql, COLLECTOR_REGION))[0]["n"])
+
+
 @pytest.mark.parametrize(
     "declare",
     [
         "DECLARE c CURSOR FOR SELECT iin FROM debtors",
         "DECLARE c BINARY CURSOR FOR SELECT iin FROM debtors",
-        "DECLARE c SCROLL CURSOR FOR SELECT id, iin, full_name, notes FROM debtors",
+        "DECLARE c SCROLL CURSOR FOR SELECT iin, full_name, notes FROM debtors",
         "DECLARE c CURSOR WITH HOLD FOR SELECT iin FROM debtors",
     ],
     ids=["plain", "binary", "scroll", "with-hold"],
 )
 def test_cursor_over_debtors_never_returns_a_real_iin(
-    collector: RawWire, canaries: list[bytes], iins: dict[int, str], declare: str
+    collector: RawWire, canaries: list[bytes], collector_debtors: int, declare: str
 ) -> None:
     assert status(collector.query("BEGIN")) == b"T"
     declared = collector.query(declare)
@@ -312,10 +320,13 @@ def test_cursor_over_debtors_never_returns_a_real_iin(
     assert tags(declared) == ["DECLARE CURSOR"], declared
     collector.send(Describe("P", "c").encode() + Execute("c", 3).encode() + Sync().encode())
     described = collector.until_ready()
-    assert kinds(described)[:1] == b"T", described
+    assert kinds(described) == b"TDDDsZ", described
     fetched = collector.query("FETCH ALL FROM c")
     collector.query("COMMIT")
-    assert rows(described) or rows(fetched), "the cursor returned no rows at all"
+    got = rows(described) + rows(fetched)
+    assert len(got) == collector_debtors, "the row filter holds for a cursor too"
+    assert all(row[0] is not None and row[0].startswith("*") for row in got), got[:3]
+    assert all(v is None for row in got for v in row[1:2]), "full_name is withheld"
     assert not leaks(collector.received, canaries)
 
 
@@ -461,35 +472,79 @@ def test_psql_describe_table_works_or_fails_cleanly(
 # -- 12. audit ---------------------------------------------------------------------------------
 
 
-def test_wire_statements_are_audited(wire_dsn: Callable[[str], str], fixture_dsn: str) -> None:
-    since = datetime.now(UTC)
+# (statement, its text as the audit keeps it): `id` is a subject key shown to the client, so
+# the door reads subjects from the client's own column, in the format the client asked for
+AUDITED = [
+    (
+        "SELECT id, full_name FROM debtors WHERE id = 3",
+        "SELECT id, full_name FROM debtors WHERE id = $1",
+    ),
+    (
+        "SELECT DISTINCT id FROM debtors WHERE id = 3",
+        "SELECT DISTINCT id FROM debtors WHERE id = $1",
+    ),
+]
+RECORD = (
+    "SELECT id, door, principal, outcome, sqlstate, subjects, subject_count"
+    " FROM palata_audit.records WHERE id = $1"
+)
 
-    async def run() -> str:
-        conn = await asyncpg.connect(wire_dsn("collector"))
-        try:
-            assert len(await conn.fetch("SELECT id, full_name FROM debtors WHERE id = 3")) == 1
-            with pytest.raises(asyncpg.InsufficientPrivilegeError) as refused:
-                await conn.fetch(DENIED)
-        finally:
-            await conn.close()
-        detail = refused.value.detail or ""
-        assert detail.startswith("audit record "), detail
-        return detail.removeprefix("audit record ")
 
-    denied_id = asyncio.run(run())
-    records = asyncio.run(
-        _fetch(
-            fixture_dsn,
-            "SELECT id, door, principal, outcome, sqlstate, subject_count, sql"
-            " FROM palata_audit.records WHERE at >= $1 AND principal = 'collector'"
-            " AND door = 'pgwire' ORDER BY seq",
-            since,
-        )
+async def asyncpg_audited(dsn: str, sql: str) -> str:
+    """Run `sql` and DENIED through asyncpg (binary results); the refusal's audit id."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        assert len(await conn.fetch(sql)) == 1
+        with pytest.raises(asyncpg.InsufficientPrivilegeError) as refused:
+            await conn.fetch(DENIED)
+    finally:
+        await conn.close()
+    return (refused.value.detail or "").removeprefix("audit record ")
+
+
+def http_subjects(proxy_url: str, fixture_dsn: str, sql: str) -> list[str]:
+    """The subjects the HTTP door records for the same statement: the reference."""
+    answer, body = post_json(f"{proxy_url}/v1/query", {"sql": sql}, SECRETS["collector"])
+    assert answer == 200 and isinstance(body, dict), body
+    record = asyncio.run(_fetch(fixture_dsn, RECORD, body["audit_id"]))[0]
+    return list(record["subjects"])
+
+
+def served_records(fixture_dsn: str, since: datetime, kept: str) -> list[asyncpg.Record]:
+    sql = (
+        "SELECT id, door, principal, outcome, sqlstate, subjects, subject_count, sql"
+        " FROM palata_audit.records WHERE at >= $1 AND door = 'pgwire'"
+        " AND principal = 'collector' AND sql = $2 ORDER BY seq"
     )
-    served = [r for r in records if r["sql"] and "full_name" in r["sql"]]
-    assert [(r["outcome"], r["subject_count"]) for r in served] == [("served", 1)], records
-    denied = [r for r in records if r["id"] == denied_id]
-    assert [(r["outcome"], r["sqlstate"]) for r in denied] == [("denied", "42501")], records
+    return asyncio.run(_fetch(fixture_dsn, sql, since, kept))
+
+
+@pytest.mark.parametrize("client", ["asyncpg-binary", "raw-text"])
+@pytest.mark.parametrize(("sql", "kept"), AUDITED, ids=["id-full_name", "distinct-id"])
+def test_wire_statements_are_audited(
+    client: str,
+    sql: str,
+    kept: str,
+    port: int,
+    wire_dsn: Callable[[str], str],
+    fixture_dsn: str,
+    proxy_url: str,
+) -> None:
+    since = datetime.now(UTC)
+    if client == "raw-text":
+        with RawWire.login(port, "collector") as wire:
+            assert len(rows(wire.query(sql))) == 1
+            refused = errors(wire.query(DENIED))
+        denied_id = refused[0]["D"].removeprefix("audit record ")
+    else:
+        denied_id = asyncio.run(asyncpg_audited(wire_dsn("collector"), sql))
+    served = served_records(fixture_dsn, since, kept)
+    assert len(served) == 1, served
+    assert (served[0]["outcome"], served[0]["subject_count"]) == ("served", 1), served[0]
+    assert list(served[0]["subjects"]) == http_subjects(proxy_url, fixture_dsn, sql)
+    denied = asyncio.run(_fetch(fixture_dsn, RECORD, denied_id))
+    assert [(r["door"], r["principal"]) for r in denied] == [("pgwire", "collector")]
+    assert [(r["outcome"], r["sqlstate"]) for r in denied] == [("denied", "42501")], denied
 
 
 # -- 13. psycopg 3 ----------------------------------------------------------------------------
