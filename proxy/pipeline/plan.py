@@ -32,6 +32,7 @@ from proxy.sql import (
     Usage,
     rewrite,
 )
+from proxy.sql.catalog import SYSTEM_SCHEMAS
 
 SERVED_KINDS = frozenset({Kind.SELECT, Kind.INSERT, Kind.UPDATE, Kind.DELETE})
 # allowlisted statements that touch no table: the wire door passes them on as they are
@@ -328,11 +329,14 @@ def _hidden(
 
 
 def _tripwire(engine: PolicyEngine, sources: Iterable[SourceColumn]) -> TripWire | None:
+    # the system catalogue describes the database, it holds no one's data (the statistics
+    # views that hold values are for the policy to deny)
     unclassified = tuple(
         sorted(
             f"{s.schema}.{s.table}.{s.column}"
             for s in sources
-            if engine.catalogue.column(f"{s.schema}.{s.table}", s.column) is None
+            if s.schema not in SYSTEM_SCHEMAS
+            and engine.catalogue.column(f"{s.schema}.{s.table}", s.column) is None
         )
     )
     return TripWire(unclassified) if unclassified else None

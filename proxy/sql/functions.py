@@ -61,11 +61,23 @@ jsonb_array_elements_text json_object_keys jsonb_object_keys json_to_record json
 json_to_recordset jsonb_to_recordset
 """
 _MISC = "gen_random_uuid pg_advisory_unlock_all version"
+# what drivers and psql's \d ask of the system catalogues: names, types, definitions, never rows
+_CATALOG = """
+format_type pg_table_is_visible pg_type_is_visible pg_function_is_visible pg_opclass_is_visible
+pg_collation_is_visible pg_get_expr pg_get_indexdef pg_get_constraintdef pg_get_triggerdef
+pg_get_ruledef pg_get_viewdef pg_get_userbyid pg_get_partkeydef pg_get_partition_constraintdef
+pg_get_statisticsobjdef_columns pg_get_function_arguments pg_get_function_result
+pg_get_function_identity_arguments pg_get_serial_sequence pg_relation_is_publishable
+pg_encoding_to_char obj_description col_description shobj_description current_schemas
+pg_tablespace_location pg_relation_size pg_total_relation_size pg_table_size pg_indexes_size
+pg_size_pretty quote_ident has_table_privilege has_column_privilege has_schema_privilege
+pg_get_keywords array_to_string pg_partition_ancestors pg_partition_root pg_partition_tree
+"""
 
 AGGREGATES = frozenset(_AGGREGATE.split())  # they collapse rows (without OVER)
 ALLOWED = frozenset(
     " ".join(
-        (_STRING, _NUMBER, _TIME, _CONDITIONAL, _ARRAY, _AGGREGATE, _WINDOW, _JSON, _MISC)
+        (_STRING, _NUMBER, _TIME, _CONDITIONAL, _ARRAY, _AGGREGATE, _WINDOW, _JSON, _MISC, _CATALOG)
     ).split()
 )
 
