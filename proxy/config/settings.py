@@ -101,6 +101,17 @@ class PgWireSection(_Section):
     port: Port | None = None  # unset: no wire door
     # the database name clients connect to; unset: the upstream DSN's database
     database: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
+    # TLS: `offer` answers SSLRequest with the certificate below, `require` also refuses
+    # clients that log in without it; `off` declines every SSLRequest
+    tls: Literal["off", "offer", "require"] = "off"
+    tls_cert: Path | None = None  # PEM certificate chain
+    tls_key: Path | None = None  # PEM private key
+
+    @model_validator(mode="after")
+    def _tls_has_its_files(self) -> PgWireSection:
+        if self.tls != "off" and (self.tls_cert is None or self.tls_key is None):
+            raise ValueError("pgwire.tls needs pgwire.tls_cert and pgwire.tls_key")
+        return self
 
 
 class PoliciesSection(_Section):

@@ -1,7 +1,8 @@
 """A wire client's way in: the first packets, the principal's SCRAM login, the session purpose.
 
-The first packet may ask for TLS (answered `N` until TLS is configured, and anything sent
-ahead of the answer is refused, CVE-2021-23214), for GSSAPI encryption (`N`), to cancel a
+The first packet may ask for TLS (answered `S` and the stream upgraded when `pgwire.tls` is on,
+`N` otherwise; anything sent ahead of the answer is refused, CVE-2021-23214), for GSSAPI
+encryption (`N`), to cancel a
 query (handed back to the caller) or start the session. The StartupMessage's user is the
 principal; its password is checked by SCRAM-SHA-256 against the principal's verifier, never
 passed on. `replication` is refused, `options` and unknown parameters are dropped (their names
@@ -13,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from proxy.errors import ProxyError
+from proxy.errors import ConfigError, ProxyError
 from proxy.identity.principals import Principal, PrincipalDirectory
 from proxy.pgwire.auth import ScramServerAuth
 from proxy.pgwire.errors import InvalidPassword, ProtocolViolation
@@ -57,7 +60,8 @@ class ClientStream:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
         self.frames = FrameReader()
-        self._pending: list[bytes] = []
+        self.encrypted = False
+        self._leftover = b""
 
     async def first_packet(self) -> bytes:
         packets = StartupFrameReader()
@@ -71,7 +75,7 @@ class ClientStream:
                 return payload
 
     def leftover(self) -> bytes:
-        rest, self._leftover = getattr(self, "_leftover", b""), b""
+        rest, self._leftover = self._leftover, b""
         return rest
 
     async def send(self, data: bytes) -> None:
@@ -79,17 +83,42 @@ class ClientStream:
         await self.writer.drain()
 
 
-async def first_contact(client: ClientStream) -> StartupMessage | CancelRequest:
-    """The StartupMessage (after refusing TLS and GSSAPI encryption) or a CancelRequest."""
+async def first_contact(
+    client: ClientStream, tls: ssl.SSLContext | None, tls_required: bool
+) -> StartupMessage | CancelRequest:
+    """The StartupMessage, after TLS when the client asks for it and the door offers it
+    (GSSAPI encryption is declined), or a CancelRequest."""
     for _ in range(MAX_FIRST_PACKETS):
         packet = parse_first_packet(await client.first_packet())
         if isinstance(packet, SSLRequest | GSSENCRequest):
-            if client.leftover():
+            if client.leftover():  # sent ahead of the answer: CVE-2021-23214's stuffing
                 raise ProtocolViolation("received unencrypted data after the encryption request")
-            await client.send(b"N")
+            if isinstance(packet, SSLRequest) and tls is not None and not client.encrypted:
+                await client.send(b"S")
+                await client.writer.start_tls(tls)
+                client.encrypted = True
+            else:
+                await client.send(b"N")
             continue
+        if isinstance(packet, StartupMessage) and tls_required and not client.encrypted:
+            raise TlsRequired("this door requires TLS: connect with sslmode=require")
         return packet
     raise ProtocolViolation("too many encryption requests")
+
+
+class TlsRequired(ProxyError):
+    sqlstate = "28000"  # invalid_authorization_specification, as pg_hba's hostssl answers
+
+
+def server_tls(cert: Path, key: Path) -> ssl.SSLContext:
+    """The door's TLS context: the configured certificate, TLS 1.2 or newer."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"pgwire.tls_cert / tls_key cannot be loaded: {exc}") from None
+    return context
 
 
 async def log_in(

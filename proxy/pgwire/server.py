@@ -23,7 +23,14 @@ from proxy.errors import ProxyError
 from proxy.identity.principals import UNAUTHENTICATED, PrincipalDirectory
 from proxy.pgwire import backend
 from proxy.pgwire.cancel import CancelMap, UpstreamCancelKey
-from proxy.pgwire.login import LOGIN_TIMEOUT_S, ClientStream, Login, first_contact, log_in
+from proxy.pgwire.login import (
+    LOGIN_TIMEOUT_S,
+    ClientStream,
+    Login,
+    first_contact,
+    log_in,
+    server_tls,
+)
 from proxy.pgwire.session import WireSession
 from proxy.pgwire.startup import CancelRequest
 from proxy.pgwire.upstream import (
@@ -59,6 +66,12 @@ class WireDoor:
         self._target = target
         self.database = settings.pgwire.database or target.database
         self._cancels: CancelMap[UpstreamTarget] = CancelMap()
+        wire = settings.pgwire
+        self._tls = None
+        if wire.tls != "off":
+            assert wire.tls_cert is not None and wire.tls_key is not None  # settings check
+            self._tls = server_tls(wire.tls_cert, wire.tls_key)
+        self._tls_required = wire.tls == "require"
         self._sessions: set[asyncio.Task[None]] = set()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -92,7 +105,7 @@ class WireDoor:
         started = datetime.now(UTC), time.perf_counter()
         try:
             async with asyncio.timeout(LOGIN_TIMEOUT_S):
-                first = await first_contact(client)
+                first = await first_contact(client, self._tls, self._tls_required)
                 if isinstance(first, CancelRequest):
                     await self._cancel(first)
                     return

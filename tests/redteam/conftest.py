@@ -7,11 +7,18 @@ outside its region removed. ALLOW cases must return exactly what the same SQL re
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from tests.cli.process import run_cli, running_cli, unused_port, wait_for_http
 from tests.conftest import new_database
@@ -58,6 +65,40 @@ def role_prefix() -> str:
     return unique_prefix()
 
 
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, for the wire door's TLS (made per test run)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "palata-proxy test")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "wire.crt", folder / "wire.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_path.chmod(0o600)
+    return cert_path, key_path
+
+
 @dataclass(frozen=True)
 class RedteamProxy:
     url: str  # the HTTP door
@@ -87,6 +128,13 @@ def redteam_proxy(
     )
     provisioned = run_cli(["provision", "--config", str(config), "--upstream", fixture_dsn])
     assert provisioned.returncode == 0, provisioned.stderr + provisioned.stdout
+    cert, key = self_signed_certificate(folder)
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "[pgwire]", f'[pgwire]\ntls = "offer"\ntls_cert = "{cert}"\ntls_key = "{key}"'
+        ),
+        encoding="utf-8",
+    )
     port, pg_port = unused_port(), unused_port()
     args = ["serve", "--config", str(config), "--upstream", fixture_dsn]
     args += ["--http-port", str(port), "--pg-port", str(pg_port)]

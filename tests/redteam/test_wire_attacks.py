@@ -12,6 +12,7 @@ import asyncio
 import os
 import secrets
 import shutil
+import ssl
 import subprocess
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -163,13 +164,50 @@ def test_bytes_stuffed_after_ssl_request_are_refused(
     assert door_is_up(wire_dsn("collector"))
 
 
-def test_ssl_request_alone_is_declined_and_login_goes_on(port: int) -> None:
+def test_ssl_request_alone_gets_tls_and_the_login_goes_on_inside(port: int) -> None:
+    """The fixture's door offers TLS: `S`, a TLS handshake, then the startup inside it."""
     with RawWire.open(port) as wire:
         wire.send(encode_ssl_request())
-        assert wire.sock.recv(1) == b"N"
-        wire.send(encode_startup_message({"user": "collector", "database": DATABASE}))
-        first = wire.next_frame()
-    assert first.kind == b"R", first
+        assert wire.sock.recv(1) == b"S"
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # a test certificate
+        with context.wrap_socket(wire.sock, server_hostname="127.0.0.1") as tls:
+            assert tls.version() in ("TLSv1.2", "TLSv1.3")
+            tls.sendall(encode_startup_message({"user": "collector", "database": DATABASE}))
+            assert tls.recv(1) == b"R", "authentication starts inside TLS"
+
+
+@pytest.mark.parametrize("mode", ["require", "prefer"])
+def test_clients_connect_over_tls(
+    redteam_proxy: RedteamProxy, mode: str, wire_dsn: Callable[[str], str]
+) -> None:
+    """psql (libpq) over TLS: masked rows as in plaintext, and the session says it is TLS."""
+    conninfo = (
+        f"host=127.0.0.1 port={redteam_proxy.pg_port} user=collector dbname={DATABASE} "
+        f"sslmode={mode}"
+    )
+    env = {**os.environ, "PGPASSWORD": SECRETS["collector"]}
+    sql = "SELECT iin FROM debtors ORDER BY id LIMIT 1"
+    done = subprocess.run(
+        ["psql", conninfo, "-X", "-c", r"\conninfo", "-c", sql],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "SSL connection" in done.stdout and "********" in done.stdout, done.stdout
+
+    async def over_asyncpg() -> str:
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        conn = await asyncpg.connect(wire_dsn("collector"), ssl=context)
+        try:
+            return str(await conn.fetchval(sql))
+        finally:
+            await conn.close()
+
+    assert asyncio.run(over_asyncpg()).startswith("********")
 
 
 # -- 3. options=-c role=... -------------------------------------------------------------------
