@@ -3,7 +3,8 @@
 The database is created on a server the caller names, loaded with shared/redteam/schema.sql as
 its owner (optionally enlarged with copies of the fixture's debtors, so a primary-key lookup
 searches a realistic table) and dropped with FORCE at the end. The proxy is `palata-proxy serve`
-with the fixture's configuration, started as an operator would and stopped with SIGINT.
+with the fixture's configuration (or one a benchmark writes, with the wire door open), started as
+an operator would and stopped with SIGINT.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -119,9 +121,38 @@ def running_bare_server(answer: bytes, folder: Path) -> Iterator[str]:
         yield url
 
 
+@dataclass(frozen=True)
+class ServingProxy:
+    """A running `palata-proxy serve`: its HTTP door's URL, its wire door's port, its process."""
+
+    url: str
+    pg_port: int
+    pid: int
+
+
+@contextmanager
+def running_wire_proxy(config: Path, dsn: str, log: Path) -> Iterator[ServingProxy]:
+    """`palata-proxy serve` with `config` and both doors open, stopped like `running_proxy`.
+    Everything but the upstream and the ports comes from `config` (no `PALATA_` variable)."""
+    port, pg_port = unused_port(), unused_port()
+    args = ["serve", "--config", str(config), "--upstream", dsn]
+    args += ["--http-port", str(port), "--pg-port", str(pg_port)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PALATA_")}
+    with _started(["-m", "proxy", *args], port, log, env) as (url, process):
+        yield ServingProxy(url, pg_port, process.pid)
+
+
 @contextmanager
 def _serving(args: list[str], port: int, log: Path, env: dict[str, str]) -> Iterator[str]:
     """A Python server process of this repository, in its own session, until the block ends."""
+    with _started(args, port, log, env) as (url, _):
+        yield url
+
+
+@contextmanager
+def _started(
+    args: list[str], port: int, log: Path, env: dict[str, str]
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, *args],
@@ -134,7 +165,7 @@ def _serving(args: list[str], port: int, log: Path, env: dict[str, str]) -> Iter
         try:
             url = f"http://127.0.0.1:{port}"
             wait_until_alive(f"{url}/healthz", process, log)
-            yield url
+            yield url, process
         finally:
             stop_process(process)
 
