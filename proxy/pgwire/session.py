@@ -23,10 +23,8 @@ from datetime import UTC, datetime
 from proxy.errors import AccessDenied, ProxyError
 from proxy.pgwire import backend
 from proxy.pgwire.errors import (
-    DuplicateCursor,
     MultipleStatements,
     StatementExists,
-    UnknownName,
 )
 from proxy.pgwire.expect import (
     BindStep,
@@ -53,13 +51,13 @@ from proxy.pgwire.frontend import (
 )
 from proxy.pgwire.login import ClientStream, Login
 from proxy.pgwire.messages import Frame
+from proxy.pgwire.names import Prepared, SessionNames
 from proxy.pgwire.relay import Relay
 from proxy.pgwire.results import ResultBuffer, result_formats
 from proxy.pgwire.upstream import UpstreamConnection
 from proxy.pipeline import Pipeline
 from proxy.pipeline.audit_entry import Served
 from proxy.pipeline.pipeline import PlannedStatement
-from proxy.pipeline.plan import StatementPlan
 from proxy.pipeline.request import QueryRequest
 
 log = logging.getLogger(__name__)
@@ -70,17 +68,6 @@ REFUSED_SQL = 'SELECT FROM pg_catalog."palata: statement refused by the proxy"'
 
 
 @dataclass
-class Prepared:
-    """A statement or portal as the client named it: its own text and the proxy's plan."""
-
-    text: str
-    plan: StatementPlan | None
-    formats: tuple[int, ...] = ()  # a portal's result formats
-    params: tuple[object, ...] = ()  # a portal's parameters (for the audit's fingerprints)
-    holdable: bool = False  # a cursor declared WITH HOLD outlives its transaction
-
-
-@dataclass
 class WireSession:
     login: Login
     pipeline: Pipeline
@@ -88,8 +75,7 @@ class WireSession:
     upstream: UpstreamConnection
     address: str | None
     expectations: Expectations = field(default_factory=Expectations)
-    statements: dict[str, Prepared] = field(default_factory=dict)
-    portals: dict[str, Prepared] = field(default_factory=dict)
+    names: SessionNames = field(default_factory=SessionNames)
 
     def __post_init__(self) -> None:
         engine = self.pipeline.engine
@@ -100,8 +86,8 @@ class WireSession:
             self._complete,
             self.pipeline.masker,
             not sees_all,
-            self._forget_statement,
-            self._transaction_ended,
+            self.names.forget_statement,
+            self.names.transaction_ended,
         )
 
     async def run(self) -> None:
@@ -147,14 +133,16 @@ class WireSession:
         elif isinstance(message, Bind):
             await self._bind(message, frame)
         elif isinstance(message, Describe):
-            prepared = self._named(message.target, message.name)
+            prepared = self.names.named(message.target, message.name)
             plan = prepared.plan if prepared is not None else None
             self._relay_step(DescribeStep(plan, message.name, message.target == "S"))
             await self.upstream.send(frame.raw)
         elif isinstance(message, Execute):
             await self._execute(message, frame)
         elif isinstance(message, Close):
-            (self.statements if message.target == "S" else self.portals).pop(message.name, None)
+            (self.names.statements if message.target == "S" else self.names.portals).pop(
+                message.name, None
+            )
             self._relay_step(CloseStep(message.target, message.name))
             await self.upstream.send(frame.raw)
         elif isinstance(message, Sync):
@@ -185,8 +173,8 @@ class WireSession:
         if not planned:  # an empty query: answered by EmptyQueryResponse
             self.expectations.add(Run(None, None, ResultBuffer(None, ()), started))
         self.expectations.add(SyncStep(simple=True))
-        self.statements.pop("", None)
-        self.portals.pop("", None)
+        self.names.statements.pop("", None)
+        self.names.portals.pop("", None)
         await self.upstream.send(Query(";\n".join(texts)).encode())
 
     async def _statement_run(
@@ -200,63 +188,21 @@ class WireSession:
         refusal = statement.refusal
         rows_plan = None
         if refusal is None and statement.plan is not None:
-            rows_plan, refusal = self._command(statement, statement.plan)
+            rows_plan, refusal = self.names.apply(statement, statement.plan)
         if refusal is not None or statement.plan is None or rows_plan is None:
             refusal = refusal or AccessDenied("the statement was refused")
             await self.pipeline.record_refusal(own, refusal, *started)
             return Run(None, None, ResultBuffer(None, formats), started, refusal), REFUSED_SQL
-        cursor = self._cursor_formats(statement)
+        cursor = self.names.cursor_formats(statement)
         buffer = ResultBuffer(rows_plan, cursor if cursor is not None else formats)
         return Run(own, rows_plan, buffer, started), statement.plan.sql
-
-    def _command(
-        self, statement: PlannedStatement, plan: StatementPlan
-    ) -> tuple[StatementPlan | None, ProxyError | None]:
-        """The plan of the rows a statement returns, after a wire command (DECLARE, FETCH,
-        PREPARE, EXECUTE, CLOSE, DEALLOCATE) updated the session's names; or why it is
-        refused (a name the session does not hold, or holds already)."""
-        command = statement.command
-        if command is None:
-            return plan, None
-        name = command.name or ""
-        if command.verb == "declare":
-            if name in self.portals:
-                return None, DuplicateCursor(f'cursor "{name}" already exists')
-            formats = (1,) if command.binary else ()
-            self.portals[name] = Prepared(statement.text, plan, formats, (), command.holdable)
-        elif command.verb == "prepare":
-            if name in self.statements:
-                return None, StatementExists(f'prepared statement "{name}" already exists')
-            self.statements[name] = Prepared(statement.text, plan)
-        elif command.verb in ("fetch", "move", "execute"):
-            held = (self.statements if command.verb == "execute" else self.portals).get(name)
-            if held is None or held.plan is None:
-                return None, UnknownName(f'"{name}" does not exist in this session')
-            return (plan if command.verb == "move" else held.plan), None
-        elif command.verb == "close":
-            self.portals.clear() if command.name is None else self.portals.pop(name, None)
-        elif command.verb == "deallocate":
-            self.statements.clear() if command.name is None else self.statements.pop(name, None)
-        return plan, None
-
-    def _cursor_formats(self, statement: PlannedStatement) -> tuple[int, ...] | None:
-        command = statement.command
-        if command is None or command.verb != "fetch":
-            return None
-        cursor = self.portals.get(command.name or "")
-        return cursor.formats if cursor is not None else None
-
-    def _transaction_ended(self) -> None:
-        """Portals and cursors not declared WITH HOLD end with their transaction."""
-        for name in [n for n, p in self.portals.items() if not p.holdable]:
-            del self.portals[name]
 
     async def _parse(self, message: Parse) -> None:
         request = self._request(message.sql)
         started = _now()
         planned = await self.pipeline.plan_each(request)
         refusal: ProxyError | None = None
-        if message.name and message.name in self.statements:
+        if message.name and message.name in self.names.statements:
             refusal = StatementExists(f'prepared statement "{message.name}" already exists')
         elif any(p.refusal is not None for p in planned):  # the policy's reason comes first
             refusal = next(p.refusal for p in planned if p.refusal is not None)
@@ -267,27 +213,27 @@ class WireSession:
         plan = planned[0].plan if planned and refusal is None else None
         rows_plan = plan
         if plan is not None:
-            rows_plan, refusal = self._command(planned[0], plan)
+            rows_plan, refusal = self.names.apply(planned[0], plan)
         if refusal is not None:
             await self.pipeline.record_refusal(request, refusal, *started)
             self.expectations.add(ParseStep(message.name, None, refusal))
             await self.upstream.send(Parse(message.name, REFUSED_SQL).encode())
             return
         text = planned[0].text if planned else message.sql
-        self.statements[message.name] = Prepared(text, rows_plan)
+        self.names.statements[message.name] = Prepared(text, rows_plan)
         self.expectations.add(ParseStep(message.name, rows_plan, None))
         sql = plan.sql if plan is not None else message.sql  # "" parses as an empty statement
         await self.upstream.send(Parse(message.name, sql, message.param_types).encode())
 
     async def _bind(self, message: Bind, frame: Frame) -> None:
-        statement = self.statements.get(message.statement)
+        statement = self.names.statements.get(message.statement)
         plan = statement.plan if statement is not None else None
         formats = result_formats(message.result_formats, plan)
         params = tuple(
             _parameter(value, message.param_formats, i) for i, value in enumerate(message.params)
         )
         if statement is not None:
-            self.portals[message.portal] = Prepared(statement.text, plan, formats, params)
+            self.names.portals[message.portal] = Prepared(statement.text, plan, formats, params)
         self.expectations.add(BindStep(message.portal, message.statement))
         if formats == message.result_formats:
             await self.upstream.send(frame.raw)
@@ -295,7 +241,7 @@ class WireSession:
             await self.upstream.send(replace(message, result_formats=formats).encode())
 
     async def _execute(self, message: Execute, frame: Frame) -> None:
-        portal = self.portals.get(message.portal)
+        portal = self.names.portals.get(message.portal)
         started = _now()
         if portal is None or portal.plan is None:  # the server refuses it: no such portal
             self.expectations.add(Run(None, None, ResultBuffer(None, ()), started))
@@ -316,12 +262,6 @@ class WireSession:
             await self.client.send(answer)
         else:
             self.expectations.add(LocalError(answer))
-
-    def _forget_statement(self, name: str) -> None:
-        self.statements.pop(name, None)
-
-    def _named(self, target: str, name: str) -> Prepared | None:
-        return (self.statements if target == "S" else self.portals).get(name)
 
     def _request(self, sql: str) -> QueryRequest:
         login = self.login
