@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from proxy.errors import ProxyError
 from proxy.pgwire.errors import DuplicateCursor, StatementExists, UnknownName
-from proxy.pipeline.pipeline import PlannedStatement
 from proxy.pipeline.plan import StatementPlan
+from proxy.pipeline.wire_plan import PlannedStatement
 
 BINARY = (1,)  # one result format for every column: binary
 

@@ -57,8 +57,8 @@ from proxy.pgwire.results import ResultBuffer, result_formats
 from proxy.pgwire.upstream import UpstreamConnection
 from proxy.pipeline import Pipeline
 from proxy.pipeline.audit_entry import Served
-from proxy.pipeline.pipeline import PlannedStatement
 from proxy.pipeline.request import QueryRequest
+from proxy.pipeline.wire_plan import PlannedStatement
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -20,15 +20,13 @@ from proxy.lru import LruCache
 from proxy.pipeline.audit_entry import AuditTrail, Served, Timing
 from proxy.pipeline.catalog import CatalogHolder
 from proxy.pipeline.output_masks import CatalogueGap, OutputMasker, build_output_masker
-from proxy.pipeline.plan import SESSION_KINDS, StatementPlan, plan_statement, session_plan
+from proxy.pipeline.plan import StatementPlan, plan_statement
 from proxy.pipeline.request import QueryRequest
 from proxy.pipeline.subjects import subject_keys, without_hidden
-from proxy.pipeline.wire_commands import COMMAND_TYPES, WireCommand, plan_command
+from proxy.pipeline.wire_plan import PlannedStatement, WirePlanner, plan_key
 from proxy.policy import PolicyEngine
 from proxy.provision import db_role_name
 from proxy.sql import UndefinedColumn, UndefinedRelation, analyze_sql
-from proxy.sql.analyze import DEFAULT_LIMITS, analyze_statement
-from proxy.sql.guard import ParsedStatement, parse_statements
 from proxy.upstream.errors import UpstreamError
 from proxy.upstream.execute import ExecutionLimits, Shapes, run_statement
 from proxy.upstream.pool import Upstream
@@ -60,16 +58,6 @@ class QueryOutcome:
     audit_id: str | None = None  # the statement's audit record (None: audit off)
 
 
-@dataclass(frozen=True)
-class PlannedStatement:
-    """One statement of a wire-door request: its own text, and its plan or why it is refused."""
-
-    text: str  # the client's text of this statement alone: may hold personal data
-    plan: StatementPlan | None
-    refusal: ProxyError | None = None
-    command: WireCommand | None = None  # DECLARE, FETCH, PREPARE, EXECUTE, ... (the session's)
-
-
 class Pipeline:
     def __init__(
         self,
@@ -90,9 +78,7 @@ class Pipeline:
         self._role_prefix = role_prefix
         self._shapes = Shapes()
         self._plans: LruCache[Hashable, StatementPlan] = LruCache(PLAN_CACHE_SIZE)
-        self._wire_plans: LruCache[Hashable, tuple[PlannedStatement, ...]] = LruCache(
-            PLAN_CACHE_SIZE
-        )
+        self._wire = WirePlanner(engine, catalog, PLAN_CACHE_SIZE)
 
     @classmethod
     async def build(
@@ -222,50 +208,8 @@ class Pipeline:
 
     async def plan_each(self, request: QueryRequest) -> tuple[PlannedStatement, ...]:
         """For the wire door, which relays statements itself: each statement of the request's
-        text with its plan (session statements — allowlisted SET, SHOW, transaction control —
-        pass as they are), or the refusal that stops it. Text that does not parse is one
-        refused statement. Fully planned texts are cached like `run`'s plans."""
-        key = ("wire", *self._plan_key(request))
-        cached = self._wire_plans.get(key)
-        if cached is not None:
-            return cached
-        try:
-            parsed = parse_statements(request.sql, DEFAULT_LIMITS)
-        except ProxyError as exc:
-            return (PlannedStatement(request.sql, None, exc),)
-        planned = tuple([await self._plan_one(request, statement) for statement in parsed])
-        if all(p.refusal is None for p in planned):
-            self._wire_plans.put(key, planned)
-        return planned
-
-    async def _plan_one(self, request: QueryRequest, parsed: ParsedStatement) -> PlannedStatement:
-        try:
-            return self._planned(request, parsed)
-        except (UndefinedRelation, UndefinedColumn) as exc:
-            # a table or column created since the snapshot: reload once and try again
-            if not await self._catalog.refresh():
-                return PlannedStatement(parsed.text, None, exc)
-        except ProxyError as exc:
-            return PlannedStatement(parsed.text, None, exc)
-        try:
-            return self._planned(request, parsed)
-        except ProxyError as exc:
-            return PlannedStatement(parsed.text, None, exc)
-
-    def _planned(self, request: QueryRequest, parsed: ParsedStatement) -> PlannedStatement:
-        if isinstance(parsed.stmt, COMMAND_TYPES):
-            planned = plan_command(parsed, lambda held: self._wire_plan(request, held))
-            return PlannedStatement(parsed.text, planned.plan, command=planned.command)
-        return PlannedStatement(parsed.text, self._wire_plan(request, parsed))
-
-    def _wire_plan(self, request: QueryRequest, parsed: ParsedStatement) -> StatementPlan:
-        snapshot = self._catalog.snapshot
-        analysis = analyze_statement(parsed, snapshot)
-        if analysis.kind in SESSION_KINDS:
-            return session_plan(parsed, analysis)
-        return plan_statement(
-            parsed, analysis, snapshot, self._engine, request.principal, request.purpose
-        )
+        text with its plan, or the refusal that stops it (`WirePlanner`)."""
+        return await self._wire.plan_each(request, plan_key(request, self._engine, self._catalog))
 
     async def audit_served(
         self, request: QueryRequest, plan: StatementPlan, served: Served, started: Started
@@ -295,19 +239,8 @@ class Pipeline:
             self._shapes.clear()
             return self._cached_plan(request)
 
-    def _plan_key(self, request: QueryRequest) -> tuple[Hashable, ...]:
-        principal = request.principal
-        return (
-            request.sql,
-            principal.roles,
-            request.purpose,
-            _hashable(principal.attributes),
-            self._engine.version,
-            self._catalog.snapshot.version,
-        )
-
     def _cached_plan(self, request: QueryRequest) -> StatementPlan:
-        key = self._plan_key(request)
+        key = plan_key(request, self._engine, self._catalog)
         plan = self._plans.get(key)
         if plan is None:
             plan = self._make_plan(request)
@@ -375,8 +308,3 @@ class _Attempt:
 
     def timing(self) -> Timing:
         return Timing(self.at, (time.perf_counter() - self.started) * 1000)
-
-
-def _hashable(attributes: Mapping[str, object]) -> Hashable:
-    """The principal's attributes as a cache-key part (lists become tuples)."""
-    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in attributes.items()))

@@ -1,0 +1,105 @@
+"""Planning for the wire door, which relays statements itself: each statement of a text with its
+plan, or the refusal that stops it.
+
+The HTTP door takes one statement a request and the pipeline runs it; a wire client sends
+several statements in one Query, transaction control, allowlisted SET and SHOW, and commands
+that name prepared statements and cursors. Each statement is analysed on its own: queries and
+writes are decided and rewritten as in `run`, session statements pass as they are
+(`session_plan`), and `DECLARE`/`PREPARE`/`FETCH`/... are planned by `wire_commands`. A text
+that does not parse is one refused statement. Fully planned texts are cached like `run`'s plans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+
+from proxy.errors import ProxyError
+from proxy.lru import LruCache
+from proxy.pipeline.catalog import CatalogHolder
+from proxy.pipeline.plan import SESSION_KINDS, StatementPlan, plan_statement, session_plan
+from proxy.pipeline.request import QueryRequest
+from proxy.pipeline.wire_commands import COMMAND_TYPES, WireCommand, plan_command
+from proxy.policy import PolicyEngine
+from proxy.sql import UndefinedColumn, UndefinedRelation
+from proxy.sql.analyze import DEFAULT_LIMITS, analyze_statement
+from proxy.sql.guard import ParsedStatement, parse_statements
+
+
+@dataclass(frozen=True)
+class PlannedStatement:
+    """One statement of a wire-door request: its own text, and its plan or why it is refused."""
+
+    text: str  # the client's text of this statement alone: may hold personal data
+    plan: StatementPlan | None
+    refusal: ProxyError | None = None
+    command: WireCommand | None = None  # DECLARE, FETCH, PREPARE, EXECUTE, ... (the session's)
+
+
+def plan_key(
+    request: QueryRequest, engine: PolicyEngine, catalog: CatalogHolder
+) -> tuple[Hashable, ...]:
+    """What a plan depends on: the text, the principal, the purpose and both versions."""
+    principal = request.principal
+    return (
+        request.sql,
+        principal.roles,
+        request.purpose,
+        _hashable(principal.attributes),
+        engine.version,
+        catalog.snapshot.version,
+    )
+
+
+class WirePlanner:
+    def __init__(self, engine: PolicyEngine, catalog: CatalogHolder, cache_size: int) -> None:
+        self._engine = engine
+        self._catalog = catalog
+        self._plans: LruCache[Hashable, tuple[PlannedStatement, ...]] = LruCache(cache_size)
+
+    async def plan_each(self, request: QueryRequest, key: Hashable) -> tuple[PlannedStatement, ...]:
+        cached = self._plans.get(key)
+        if cached is not None:
+            return cached
+        try:
+            parsed = parse_statements(request.sql, DEFAULT_LIMITS)
+        except ProxyError as exc:
+            return (PlannedStatement(request.sql, None, exc),)
+        planned = tuple([await self._plan_one(request, statement) for statement in parsed])
+        if all(p.refusal is None for p in planned):
+            self._plans.put(key, planned)
+        return planned
+
+    async def _plan_one(self, request: QueryRequest, parsed: ParsedStatement) -> PlannedStatement:
+        try:
+            return self._planned(request, parsed)
+        except (UndefinedRelation, UndefinedColumn) as exc:
+            # a table or column created since the snapshot: reload once and try again
+            if not await self._catalog.refresh():
+                return PlannedStatement(parsed.text, None, exc)
+        except ProxyError as exc:
+            return PlannedStatement(parsed.text, None, exc)
+        try:
+            return self._planned(request, parsed)
+        except ProxyError as exc:
+            return PlannedStatement(parsed.text, None, exc)
+
+    def _planned(self, request: QueryRequest, parsed: ParsedStatement) -> PlannedStatement:
+        if isinstance(parsed.stmt, COMMAND_TYPES):
+            planned = plan_command(parsed, lambda held: self._plan(request, held))
+            return PlannedStatement(parsed.text, planned.plan, command=planned.command)
+        return PlannedStatement(parsed.text, self._plan(request, parsed))
+
+    def _plan(self, request: QueryRequest, parsed: ParsedStatement) -> StatementPlan:
+        snapshot = self._catalog.snapshot
+        analysis = analyze_statement(parsed, snapshot)
+        if analysis.kind in SESSION_KINDS:
+            return session_plan(parsed, analysis)
+        return plan_statement(
+            parsed, analysis, snapshot, self._engine, request.principal, request.purpose
+        )
+
+
+def _hashable(attributes: Mapping[str, object]) -> Hashable:
+    """The principal's attributes as a cache-key part (lists become tuples)."""
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in attributes.items()))
