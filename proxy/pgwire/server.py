@@ -23,6 +23,7 @@ from proxy.errors import ProxyError
 from proxy.identity.principals import UNAUTHENTICATED, PrincipalDirectory
 from proxy.pgwire import backend
 from proxy.pgwire.cancel import CancelMap, UpstreamCancelKey
+from proxy.pgwire.dsn import UpstreamTarget, parse_dsn
 from proxy.pgwire.login import (
     LOGIN_TIMEOUT_S,
     ClientStream,
@@ -35,9 +36,7 @@ from proxy.pgwire.session import WireSession
 from proxy.pgwire.startup import CancelRequest
 from proxy.pgwire.upstream import (
     UpstreamConnection,
-    UpstreamTarget,
     connect_upstream,
-    parse_dsn,
     run_simple,
     send_cancel,
 )

@@ -16,14 +16,13 @@ import pytest
 
 from proxy.errors import ConfigError, ProxyError, UpstreamUnavailable
 from proxy.pgwire import backend
+from proxy.pgwire.dsn import UpstreamTarget, parse_dsn
 from proxy.pgwire.frontend import Query
 from proxy.pgwire.messages import FrameReader, StartupFrameReader
 from proxy.pgwire.startup import StartupMessage, parse_first_packet
 from proxy.pgwire.upstream import (
     UpstreamConnection,
-    UpstreamTarget,
     connect_upstream,
-    parse_dsn,
     run_simple,
     send_cancel,
 )
