@@ -71,8 +71,14 @@ def ready_for_query(status: bytes) -> bytes:
 
 
 def negotiate_protocol_version(newest_minor: int, unsupported_options: Sequence[str]) -> bytes:
+    """The newest version the proxy speaks for protocol 3 — sent as the whole version number
+    (3 << 16 | minor), as the server sends it and libpq reads it — and the options it ignored."""
     names = b"".join(cstring(name) for name in unsupported_options)
-    return frame(b"v", INT32.pack(newest_minor) + INT32.pack(len(unsupported_options)) + names)
+    version = PROTOCOL_3 | newest_minor
+    return frame(b"v", INT32.pack(version) + INT32.pack(len(unsupported_options)) + names)
+
+
+PROTOCOL_3 = 3 << 16
 
 
 def command_complete(tag: str) -> bytes:

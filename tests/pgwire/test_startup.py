@@ -154,11 +154,11 @@ def test_filter_refuses(parameters: dict[str, str], sqlstate: str, message: str)
         (StartupMessage(0, {"user": "u"}), None),
         (
             StartupMessage(2, {"user": "u"}),
-            b"v\x00\x00\x00\x0c\x00\x00\x00\x00\x00\x00\x00\x00",
+            b"v\x00\x00\x00\x0c\x00\x03\x00\x00\x00\x00\x00\x00",
         ),
         (
             StartupMessage(0, {"user": "u", "_pq_.x": "1"}),
-            b"v\x00\x00\x00\x13\x00\x00\x00\x00\x00\x00\x00\x01_pq_.x\x00",
+            b"v\x00\x00\x00\x13\x00\x03\x00\x00\x00\x00\x00\x01_pq_.x\x00",
         ),
     ],
     ids=["3.0-plain", "3.2", "3.0-with-option"],

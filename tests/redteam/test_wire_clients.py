@@ -75,3 +75,11 @@ def test_psycopg_auto_prepare_and_server_cursor(
             rows = server_side.fetchmany(4) + server_side.fetchall()
     assert len(rows) == 80
     assert all(str(iin).startswith(MASKED) for _, iin, _ in rows)
+
+
+def test_a_newer_client_is_negotiated_down_to_3_0(wire_dsn: Callable[[str], str]) -> None:
+    """libpq 18 asking for protocol 3.2 gets NegotiateProtocolVersion and goes on with 3.0."""
+    with psycopg.connect(wire_dsn("collector"), max_protocol_version="3.2") as conn:
+        assert conn.pgconn.protocol_version == 3
+        row = conn.execute("SELECT iin FROM debtors WHERE id = 1").fetchone()
+    assert row is not None and str(row[0]).startswith(MASKED)
