@@ -57,7 +57,8 @@ class UpstreamCancelKey(Generic[TargetT]):
 @dataclass(frozen=True, slots=True)
 class _Entry(Generic[TargetT]):
     client_key: bytes = field(repr=False)
-    upstream: UpstreamCancelKey[TargetT]
+    upstream: UpstreamCancelKey[TargetT] | None  # None: the session has no upstream yet
+    requested: bool = False  # a cancel came while the upstream was being opened
 
 
 class CancelMap(Generic[TargetT]):
@@ -85,9 +86,10 @@ class CancelMap(Generic[TargetT]):
         return len(self._entries)
 
     def register(
-        self, upstream: UpstreamCancelKey[TargetT], *, key_bytes: int = KEY_BYTES_30
+        self, upstream: UpstreamCancelKey[TargetT] | None, *, key_bytes: int = KEY_BYTES_30
     ) -> ClientCancelKey:
-        """A fresh client key for a session whose upstream key is `upstream`."""
+        """A fresh client key for a session whose upstream key is `upstream` (None until the
+        session opens its upstream connection: see `attach`)."""
         if key_bytes != KEY_BYTES_30 and not KEY_BYTES_32 <= key_bytes <= MAX_KEY_BYTES:
             raise ValueError("a cancel key is 4 bytes (protocol 3.0) or 32 to 256 bytes (3.2)")
         pid = self._random_pid()
@@ -96,6 +98,16 @@ class CancelMap(Generic[TargetT]):
         key = self._random_bytes(key_bytes)
         self._entries[pid] = _Entry(key, upstream)
         return ClientCancelKey(pid, key)
+
+    def attach(self, client: ClientCancelKey, upstream: UpstreamCancelKey[TargetT]) -> bool:
+        """The upstream key behind a session's client key, once its upstream is open; whether
+        a cancel arrived meanwhile (the session delivers it once its first statement is sent,
+        since a statement sent before its cancel is what the client meant to cancel)."""
+        entry = self._entries.get(client.pid)
+        if entry is None or not hmac.compare_digest(entry.client_key, client.secret_key):
+            return False
+        self._entries[client.pid] = _Entry(entry.client_key, upstream)
+        return entry.requested
 
     def unregister(self, client: ClientCancelKey) -> None:
         """Forget a session's key; a pid since handed to another session is left alone."""
@@ -112,6 +124,8 @@ class CancelMap(Generic[TargetT]):
         # an unknown pid still costs one comparison, so timing says little about which pids live
         expected = entry.client_key if entry is not None else bytes(len(secret_key))
         if hmac.compare_digest(expected, secret_key) and entry is not None:
+            if entry.upstream is None:  # being opened: the session delivers it (`attach`)
+                self._entries[pid] = _Entry(entry.client_key, None, requested=True)
             return entry.upstream
         self._failures.append(now)
         return None

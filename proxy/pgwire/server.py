@@ -32,7 +32,7 @@ from proxy.pgwire.login import (
     log_in,
     server_tls,
 )
-from proxy.pgwire.session import WireSession
+from proxy.pgwire.session import Opened, WireSession
 from proxy.pgwire.startup import CancelRequest
 from proxy.pgwire.upstream import (
     UpstreamConnection,
@@ -47,6 +47,7 @@ from proxy.sql.quoting import quote_ident
 log = logging.getLogger(__name__)
 
 HIDDEN_PARAMETERS = ("session_authorization", "is_superuser")
+CLIENT_OWNED = ("application_name",)  # what the client was told stands until it changes it
 
 
 class WireDoor:
@@ -72,6 +73,7 @@ class WireDoor:
             self._tls = server_tls(wire.tls_cert, wire.tls_key)
         self._tls_required = wire.tls == "require"
         self._sessions: set[asyncio.Task[None]] = set()
+        self._parameters: dict[str, str] = {}
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -115,17 +117,45 @@ class WireDoor:
             raise
         except TimeoutError:
             raise LoginTimeout("the client did not log in in time") from None
-        upstream = await self._open_upstream(login)
-        async with upstream:
-            await self._run_session(login, client, upstream, address)
+        await self._run_session(login, client, address)
+
+    async def learn_parameters(self) -> None:
+        """The server's reported settings, from one login at the door's start: what a session
+        is told before it has an upstream connection of its own."""
+        async with await self._connect("palata-proxy") as upstream:
+            self._parameters = dict(upstream.parameters)
+
+    async def _run_session(self, login: Login, client: ClientStream, address: str | None) -> None:
+        key = self._cancels.register(None)
+        told = dict(self._parameters)
+        told.update({name: value for name, value in login.settings.items() if name in told})
+        told.update(session_authorization=login.principal.name, is_superuser="off")
+        # the client's own name (the upstream connection carries the proxy's, for the DBA)
+        told["application_name"] = login.settings.get("application_name", "")
+        hello = [backend.parameter_status(k, v) for k, v in sorted(told.items())]
+        hello += [backend.backend_key_data(key.pid, key.secret_key)]
+        try:
+            await client.send(b"".join(hello) + backend.ready_for_query(b"I"))
+
+            async def open_upstream() -> Opened:
+                upstream = await self._open_upstream(login)
+                assert upstream.backend_pid is not None and upstream.backend_key is not None
+                behind = UpstreamCancelKey(self._target, upstream.backend_pid, upstream.backend_key)
+                requested = self._cancels.attach(key, behind)
+                return Opened(upstream, _changed(told, upstream.parameters), requested)
+
+            await WireSession(login, self._pipeline, client, open_upstream, address).run()
+        finally:
+            self._cancels.unregister(key)
+
+    async def _connect(self, application_name: str) -> UpstreamConnection:
+        timeout = self._settings.upstream.connect_timeout_s
+        return await connect_upstream(self._target, None, application_name, timeout)
 
     async def _open_upstream(self, login: Login) -> UpstreamConnection:
-        upstream = await connect_upstream(
-            self._target,
-            None,
-            f"palata-proxy/{login.principal.name}",
-            self._settings.upstream.connect_timeout_s,
-        )
+        """The session's own upstream connection, acting as the principal's database role with
+        the client's formatting settings."""
+        upstream = await self._connect(f"palata-proxy/{login.principal.name}")
         try:
             role = self._pipeline.database_role(login.principal.roles)
             if role is not None:
@@ -138,37 +168,26 @@ class WireDoor:
             raise
         return upstream
 
-    async def _run_session(
-        self,
-        login: Login,
-        client: ClientStream,
-        upstream: UpstreamConnection,
-        address: str | None,
-    ) -> None:
-        assert upstream.backend_pid is not None and upstream.backend_key is not None
-        key = self._cancels.register(
-            UpstreamCancelKey(self._target, upstream.backend_pid, upstream.backend_key)
-        )
-        try:
-            parameters = dict(upstream.parameters)
-            parameters.update(session_authorization=login.principal.name, is_superuser="off")
-            hello = [backend.parameter_status(k, v) for k, v in sorted(parameters.items())]
-            hello += [backend.backend_key_data(key.pid, key.secret_key)]
-            await client.send(b"".join(hello) + backend.ready_for_query(b"I"))
-            await WireSession(login, self._pipeline, client, upstream, address).run()
-        finally:
-            self._cancels.unregister(key)
-
     async def _cancel(self, request: CancelRequest) -> None:
         upstream = self._cancels.lookup(request.pid, request.secret_key)
         if upstream is None:
-            log.info("wire cancel request with an unknown key ignored")
+            log.info("wire cancel request ignored: unknown key, or nothing running yet")
             return
         await send_cancel(upstream.target, upstream.pid, upstream.secret_key)
 
 
 class LoginTimeout(ProxyError):
     sqlstate = "08006"
+
+
+def _changed(told: dict[str, str], parameters: dict[str, str]) -> bytes:
+    """ParameterStatus for what the session's own connection reports otherwise than the
+    client was told at login (the server's spelling of a setting, say)."""
+    return b"".join(
+        backend.parameter_status(name, value)
+        for name, value in sorted(parameters.items())
+        if name not in (*HIDDEN_PARAMETERS, *CLIENT_OWNED) and told.get(name) != value
+    )
 
 
 def _literal(value: str) -> str:
@@ -185,6 +204,7 @@ async def serving_pgwire(
         yield None
         return
     door = WireDoor(settings, pipeline, principals, parse_dsn(settings.upstream_dsn))
+    await door.learn_parameters()
     server = await asyncio.start_server(door.handle, settings.pgwire.host, settings.pgwire.port)
     log.info(
         "wire door on %s:%d (database name %s)",

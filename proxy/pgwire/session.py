@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -54,7 +55,7 @@ from proxy.pgwire.messages import Frame
 from proxy.pgwire.names import Prepared, SessionNames
 from proxy.pgwire.relay import Relay
 from proxy.pgwire.results import ResultBuffer, result_formats
-from proxy.pgwire.upstream import UpstreamConnection
+from proxy.pgwire.upstream import UpstreamConnection, send_cancel
 from proxy.pipeline import Pipeline
 from proxy.pipeline.audit_entry import Served
 from proxy.pipeline.request import QueryRequest
@@ -67,15 +68,31 @@ log = logging.getLogger(__name__)
 REFUSED_SQL = 'SELECT FROM pg_catalog."palata: statement refused by the proxy"'
 
 
+@dataclass(frozen=True)
+class Opened:
+    """A session's upstream connection as the door opened it."""
+
+    upstream: UpstreamConnection
+    changed: bytes  # ParameterStatus for settings the client was told otherwise at login
+    cancel_requested: bool  # the client cancelled while it was being opened
+
+
+OpenUpstream = Callable[[], Awaitable[Opened]]
+
+
 @dataclass
 class WireSession:
+    """One logged-in client. Its upstream connection is opened when the client first sends a
+    message, so clients that connect and wait hold no database connection."""
+
     login: Login
     pipeline: Pipeline
     client: ClientStream
-    upstream: UpstreamConnection
+    open_upstream: OpenUpstream  # the connection, and ParameterStatus the client must be told
     address: str | None
     expectations: Expectations = field(default_factory=Expectations)
     names: SessionNames = field(default_factory=SessionNames)
+    upstream: UpstreamConnection = field(init=False)  # opened by `run`
 
     def __post_init__(self) -> None:
         engine = self.pipeline.engine
@@ -91,8 +108,29 @@ class WireSession:
         )
 
     async def run(self) -> None:
-        """Pump both directions until either side ends; the other is then stopped."""
-        client = asyncio.create_task(self._client_pump(), name="pgwire-client")
+        """Wait for the client's first message, open the upstream, then pump both directions
+        until either side ends; the other is then stopped."""
+        first = await self._first_frames()
+        if not first or first[0].kind == Terminate.kind:
+            return
+        opened = await self.open_upstream()
+        self.upstream = opened.upstream
+        async with self.upstream:
+            if opened.changed:
+                await self.client.send(opened.changed)
+            await self._pump(first, opened.cancel_requested)
+
+    async def _first_frames(self) -> list[Frame]:
+        pending = self.client.frames.feed(self.client.leftover())
+        while not pending:
+            data = await self.client.reader.read(65536)
+            if not data:
+                return []
+            pending = self.client.frames.feed(data)
+        return pending
+
+    async def _pump(self, first: list[Frame], cancel_first: bool) -> None:
+        client = asyncio.create_task(self._client_pump(first, cancel_first), name="pgwire-client")
         server = asyncio.create_task(self._server_pump(), name="pgwire-upstream")
         done, pending = await asyncio.wait({client, server}, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
@@ -113,12 +151,14 @@ class WireSession:
 
     # -- client to upstream ------------------------------------------------------------
 
-    async def _client_pump(self) -> None:
-        pending = self.client.frames.feed(self.client.leftover())
+    async def _client_pump(self, pending: list[Frame], cancel_first: bool) -> None:
         while True:
             for frame in pending:
                 if not await self._forward(frame):
                     return
+            if cancel_first:  # the client cancelled what it sent while the upstream opened
+                cancel_first = False
+                await self._cancel_upstream()
             data = await self.client.reader.read(65536)
             if not data:
                 return
@@ -262,6 +302,11 @@ class WireSession:
             await self.client.send(answer)
         else:
             self.expectations.add(LocalError(answer))
+
+    async def _cancel_upstream(self) -> None:
+        upstream = self.upstream
+        if upstream.backend_pid is not None and upstream.backend_key is not None:
+            await send_cancel(upstream.target, upstream.backend_pid, upstream.backend_key)
 
     def _request(self, sql: str) -> QueryRequest:
         login = self.login

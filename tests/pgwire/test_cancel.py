@@ -167,3 +167,21 @@ def test_keys_stay_out_of_repr() -> None:
 def test_rate_limit_must_be_positive(max_failures: int, window_s: float) -> None:
     with pytest.raises(ValueError, match="rate limit"):
         CancelMap(max_failures=max_failures, window_s=window_s)
+
+
+@pytest.mark.parametrize(
+    ("cancelled_before", "requested"),
+    [(None, False), (_same, True), (_wrong_key, False)],
+    ids=["no-cancel", "own-key-while-opening", "wrong-key-while-opening"],
+)
+def test_a_cancel_while_the_upstream_opens_is_kept_for_the_session(
+    cancelled_before: Callable[[ClientCancelKey], tuple[int, bytes]] | None, requested: bool
+) -> None:
+    """A session's key exists from its login; its upstream key only once the session opens its
+    upstream. A cancel in between finds nothing to cancel yet, and is handed to the session."""
+    cancels = make_map(random_pid=pids(77))
+    client = cancels.register(None)
+    if cancelled_before is not None:
+        assert cancels.lookup(*cancelled_before(client)) is None
+    assert cancels.attach(client, UPSTREAM) is requested
+    assert cancels.lookup(*_same(client)) == UPSTREAM

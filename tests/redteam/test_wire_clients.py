@@ -83,3 +83,38 @@ def test_a_newer_client_is_negotiated_down_to_3_0(wire_dsn: Callable[[str], str]
         assert conn.pgconn.protocol_version == 3
         row = conn.execute("SELECT iin FROM debtors WHERE id = 1").fetchone()
     assert row is not None and str(row[0]).startswith(MASKED)
+
+
+async def _idle_sessions(dsn: str, fixture_dsn: str, count: int) -> tuple[int, int, int]:
+    """Backends of the proxy's sessions before, while `count` clients wait logged in, and once
+    one of them has run a statement."""
+
+    async def backends() -> int:
+        conn = await asyncpg.connect(fixture_dsn)
+        try:
+            sql = (
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'palata-proxy/%'"
+            )
+            return int(await conn.fetchval(sql))
+        finally:
+            await conn.close()
+
+    before = await backends()
+    clients = [await asyncpg.connect(dsn, ssl=False) for _ in range(count)]
+    try:
+        waiting = await backends()
+        await clients[0].fetchval("SELECT 1")
+        working = await backends()
+    finally:
+        await asyncio.gather(*(client.close() for client in clients))
+    return before, waiting, working
+
+
+def test_clients_that_wait_hold_no_database_connection(
+    wire_dsn: Callable[[str], str], fixture_dsn: str
+) -> None:
+    """A session opens its upstream connection with its first message, so many logged-in idle
+    clients cost the database nothing."""
+    before, waiting, working = asyncio.run(_idle_sessions(wire_dsn("collector"), fixture_dsn, 40))
+    assert waiting == before
+    assert working == before + 1
