@@ -138,10 +138,16 @@ def session_plan(parsed: ParsedStatement, analysis: StatementAnalysis) -> Statem
     transaction control, a pool's reset): the statement as deparsed, nothing masked."""
     if analysis.kind not in SESSION_KINDS:
         raise AccessDenied(f"{analysis.kind.value} statements are not session statements")
+    sql = rewrite(parsed.stmt, analysis, {})
+    return plain_plan(sql, analysis.kind.value, is_query=analysis.kind is Kind.SHOW)
+
+
+def plain_plan(sql: str, kind: str, *, is_query: bool) -> StatementPlan:
+    """A plan that touches no table: nothing to mask, no subjects, no row filter."""
     return StatementPlan(
-        sql=rewrite(parsed.stmt, analysis, {}),
-        kind=analysis.kind.value,
-        is_query=analysis.kind is Kind.SHOW,
+        sql=sql,
+        kind=kind,
+        is_query=is_query,
         row_bounded=False,
         masked_outputs=(),
         proxy_masks=(),

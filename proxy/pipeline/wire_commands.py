@@ -11,15 +11,14 @@ constants, since they are expressions the server evaluates.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from pglast import ast
 from pglast.stream import RawStream
 
 from proxy.errors import AccessDenied
-from proxy.pipeline.plan import StatementPlan
-from proxy.pipeline.subjects import NO_SUBJECTS
+from proxy.pipeline.plan import StatementPlan, plain_plan
 from proxy.sql.guard import ParsedStatement
 from proxy.sql.quoting import quote_ident
 
@@ -106,36 +105,10 @@ def _prepare(parsed: ParsedStatement, stmt: Any, plan_query: PlanQuery) -> Plann
 
 
 def _around(plan: StatementPlan, sql: str) -> StatementPlan:
-    """The held query's plan, with the command's text to relay."""
-    return StatementPlan(
-        sql=sql,
-        kind=plan.kind,
-        is_query=False,
-        row_bounded=False,
-        masked_outputs=plan.masked_outputs,
-        proxy_masks=plan.proxy_masks,
-        tripwires=plan.tripwires,
-        subjects=plan.subjects,
-        access=plan.access,
-        row_filtered=plan.row_filtered,
-        scrub_errors=plan.scrub_errors,
-        decisions=plan.decisions,
-    )
+    """The held query's plan, with the command's text to relay (it returns no rows itself)."""
+    return replace(plan, sql=sql, is_query=False, row_bounded=False)
 
 
 def _named(command: WireCommand, stmt: Any) -> PlannedCommand:
-    plan = StatementPlan(
-        sql=RawStream()(stmt),
-        kind=command.verb,
-        is_query=command.verb == "fetch",
-        row_bounded=False,
-        masked_outputs=(),
-        proxy_masks=(),
-        tripwires=(),
-        subjects=NO_SUBJECTS,
-        access=(),
-        row_filtered=(),
-        scrub_errors=False,
-        decisions=(),
-    )
+    plan = plain_plan(RawStream()(stmt), command.verb, is_query=command.verb == "fetch")
     return PlannedCommand(command, plan)
