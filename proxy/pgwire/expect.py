@@ -63,6 +63,7 @@ class CloseStep:
 class SyncStep:
     """Sync, or the end of a simple query: answered by ReadyForQuery."""
 
+    number: int  # the session's count of Syncs and Queries sent, this one included
     simple: bool = False
 
 

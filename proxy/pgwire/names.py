@@ -31,12 +31,23 @@ class Prepared:
     formats: tuple[int, ...] = ()  # a portal's result formats
     params: tuple[object, ...] = ()  # a portal's parameters (for the audit's fingerprints)
     holdable: bool = False  # a cursor declared WITH HOLD outlives its transaction
+    syncs_before: int = 0  # how many Syncs (or Queries) the session had sent when it was made
 
 
 @dataclass
 class SessionNames:
     statements: dict[str, Prepared] = field(default_factory=dict)
     portals: dict[str, Prepared] = field(default_factory=dict)
+    syncs: int = 0  # Syncs and Queries sent so far: where transactions can have ended
+
+    def sync_sent(self) -> int:
+        """Count a Sync (or simple Query) on its way; its number, for `transaction_ended`."""
+        self.syncs += 1
+        return self.syncs
+
+    def bind(self, name: str, portal: Prepared) -> None:
+        portal.syncs_before = self.syncs
+        self.portals[name] = portal
 
     def apply(
         self, statement: PlannedStatement, plan: StatementPlan
@@ -52,7 +63,7 @@ class SessionNames:
             if name in self.portals:
                 return None, DuplicateCursor(f'cursor "{name}" already exists')
             formats = BINARY if command.binary else ()
-            self.portals[name] = Prepared(statement.text, plan, formats, (), command.holdable)
+            self.bind(name, Prepared(statement.text, plan, formats, (), command.holdable))
         elif command.verb == "prepare":
             if name in self.statements:
                 return None, StatementExists(f'prepared statement "{name}" already exists')
@@ -76,9 +87,12 @@ class SessionNames:
         cursor = self.portals.get(command.name or "")
         return cursor.formats if cursor is not None else None
 
-    def transaction_ended(self) -> None:
-        """Portals and cursors not declared WITH HOLD end with their transaction."""
-        for name in [n for n, p in self.portals.items() if not p.holdable]:
+    def transaction_ended(self, at_sync: int) -> None:
+        """The server was idle when it answered Sync number `at_sync`: portals and cursors made
+        before that Sync, unless declared WITH HOLD, ended with their transaction (those made
+        after it, by a client that pipelines, belong to the next one)."""
+        ended = [n for n, p in self.portals.items() if not p.holdable and p.syncs_before < at_sync]
+        for name in ended:
             del self.portals[name]
 
     def forget_statement(self, name: str) -> None:

@@ -65,7 +65,7 @@ class Relay:
     masker: OutputMasker
     scrub_errors: bool  # the principal does not see everything in clear
     forget_statement: Callable[[str], None]  # a Parse the server refused created nothing
-    transaction_ended: Callable[[], None]  # ReadyForQuery said idle: portals are gone
+    transaction_ended: Callable[[int], None]  # idle at that Sync: its portals are gone
     # what Describe said of each statement ("S", name) and portal ("P", name): the types a
     # binary result must be decoded by when the proxy masks it
     descriptions: dict[tuple[str, str], Fields] = field(default_factory=dict)
@@ -153,7 +153,7 @@ class Relay:
         self.expectations.pop()
         self.status = backend.decode_ready_for_query(frame.payload)
         if self.status == b"I":
-            self.transaction_ended()
+            self.transaction_ended(head.number)
         if head.simple:  # a simple query destroys the unnamed statement and portal
             self.descriptions.pop(("S", ""), None)
             self.descriptions.pop(("P", ""), None)

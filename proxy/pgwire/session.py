@@ -66,6 +66,9 @@ log = logging.getLogger(__name__)
 # fails at parse analysis (no such relation can exist in pg_catalog), so the server refuses it
 # where the client's statement stood; its error is replaced by the proxy's refusal
 REFUSED_SQL = 'SELECT FROM pg_catalog."palata: statement refused by the proxy"'
+# a statement or portal name the proxy never gives: Bind or Execute of a name the session did
+# not plan goes to the server under it, and the server refuses it where it stood
+UNKNOWN_NAME = "palata: not prepared through the proxy"
 
 
 @dataclass(frozen=True)
@@ -175,18 +178,16 @@ class WireSession:
         elif isinstance(message, Describe):
             prepared = self.names.named(message.target, message.name)
             plan = prepared.plan if prepared is not None else None
-            self._relay_step(DescribeStep(plan, message.name, message.target == "S"))
+            self.expectations.add(DescribeStep(plan, message.name, message.target == "S"))
             await self.upstream.send(frame.raw)
         elif isinstance(message, Execute):
             await self._execute(message, frame)
         elif isinstance(message, Close):
-            (self.names.statements if message.target == "S" else self.names.portals).pop(
-                message.name, None
-            )
-            self._relay_step(CloseStep(message.target, message.name))
+            self.names.close(message.target, message.name)
+            self.expectations.add(CloseStep(message.target, message.name))
             await self.upstream.send(frame.raw)
         elif isinstance(message, Sync):
-            self._relay_step(SyncStep())
+            self.expectations.add(SyncStep(self.names.sync_sent()))
             await self.upstream.send(frame.raw)
         elif isinstance(message, Flush):
             await self.upstream.send(frame.raw)
@@ -197,9 +198,6 @@ class WireSession:
         else:
             raise AccessDenied(f"the message {frame.kind!r} is not relayed by the proxy")
         return True
-
-    def _relay_step(self, step: object) -> None:
-        self.expectations.add(step)  # type: ignore[arg-type]
 
     async def _query(self, message: Query) -> None:
         request = self._request(message.sql)
@@ -212,7 +210,7 @@ class WireSession:
             texts.append(sql)
         if not planned:  # an empty query: answered by EmptyQueryResponse
             self.expectations.add(Run(None, None, ResultBuffer(None, ()), started))
-        self.expectations.add(SyncStep(simple=True))
+        self.expectations.add(SyncStep(self.names.sync_sent(), simple=True))
         self.names.statements.pop("", None)
         self.names.portals.pop("", None)
         await self.upstream.send(Query(";\n".join(texts)).encode())
@@ -259,21 +257,24 @@ class WireSession:
             self.expectations.add(ParseStep(message.name, None, refusal))
             await self.upstream.send(Parse(message.name, REFUSED_SQL).encode())
             return
-        text = planned[0].text if planned else message.sql
+        text = planned[0].text if planned else ""
         self.names.statements[message.name] = Prepared(text, rows_plan)
         self.expectations.add(ParseStep(message.name, rows_plan, None))
-        sql = plan.sql if plan is not None else message.sql  # "" parses as an empty statement
+        sql = plan.sql if plan is not None else ""  # no statement (only comments): an empty one
         await self.upstream.send(Parse(message.name, sql, message.param_types).encode())
 
     async def _bind(self, message: Bind, frame: Frame) -> None:
         statement = self.names.statements.get(message.statement)
-        plan = statement.plan if statement is not None else None
+        if statement is None:  # the proxy planned no such statement: let the server refuse it
+            self.expectations.add(BindStep(message.portal, message.statement))
+            await self.upstream.send(replace(message, statement=UNKNOWN_NAME).encode())
+            return
+        plan = statement.plan
         formats = result_formats(message.result_formats, plan)
         params = tuple(
             _parameter(value, message.param_formats, i) for i, value in enumerate(message.params)
         )
-        if statement is not None:
-            self.names.portals[message.portal] = Prepared(statement.text, plan, formats, params)
+        self.names.bind(message.portal, Prepared(statement.text, plan, formats, params))
         self.expectations.add(BindStep(message.portal, message.statement))
         if formats == message.result_formats:
             await self.upstream.send(frame.raw)
@@ -283,7 +284,11 @@ class WireSession:
     async def _execute(self, message: Execute, frame: Frame) -> None:
         portal = self.names.portals.get(message.portal)
         started = _now()
-        if portal is None or portal.plan is None:  # the server refuses it: no such portal
+        if portal is None:  # the proxy bound no such portal: let the server refuse it
+            self.expectations.add(Run(None, None, ResultBuffer(None, ()), started))
+            await self.upstream.send(Execute(UNKNOWN_NAME, message.max_rows).encode())
+            return
+        if portal.plan is None:  # an empty statement's portal: EmptyQueryResponse
             self.expectations.add(Run(None, None, ResultBuffer(None, ()), started))
         else:
             request = replace(self._request(portal.text), params=portal.params)

@@ -82,5 +82,7 @@ def test_a_binary_cursor_is_fetched_in_binary() -> None:
 
 def test_only_cursors_with_hold_outlive_their_transaction() -> None:
     names = names_holding()
-    names.transaction_ended()
-    assert set(names.portals) == {"kept"} and set(names.statements) == {"s"}
+    ended_at = names.sync_sent()
+    names.bind("next", Prepared("bound after that Sync, by a pipelining client", HELD))
+    names.transaction_ended(ended_at)
+    assert set(names.portals) == {"kept", "next"} and set(names.statements) == {"s"}
