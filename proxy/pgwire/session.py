@@ -96,6 +96,7 @@ class WireSession:
     expectations: Expectations = field(default_factory=Expectations)
     names: SessionNames = field(default_factory=SessionNames)
     upstream: UpstreamConnection = field(init=False)  # opened by `run`
+    _upstream_out: list[bytes] = field(default_factory=list)  # to send at the chunk's end
 
     def __post_init__(self) -> None:
         engine = self.pipeline.engine
@@ -155,10 +156,14 @@ class WireSession:
     # -- client to upstream ------------------------------------------------------------
 
     async def _client_pump(self, pending: list[Frame], cancel_first: bool) -> None:
+        # what one read of the client gives is relayed in one write: a driver's Bind, Execute
+        # and Sync cost the database one wake-up, not three
         while True:
             for frame in pending:
                 if not await self._forward(frame):
+                    await self._flush_upstream()
                     return
+            await self._flush_upstream()
             if cancel_first:  # the client cancelled what it sent while the upstream opened
                 cancel_first = False
                 await self._cancel_upstream()
@@ -179,18 +184,18 @@ class WireSession:
             prepared = self.names.named(message.target, message.name)
             plan = prepared.plan if prepared is not None else None
             self.expectations.add(DescribeStep(plan, message.name, message.target == "S"))
-            await self.upstream.send(frame.raw)
+            self._to_upstream(frame.raw)
         elif isinstance(message, Execute):
             await self._execute(message, frame)
         elif isinstance(message, Close):
             self.names.close(message.target, message.name)
             self.expectations.add(CloseStep(message.target, message.name))
-            await self.upstream.send(frame.raw)
+            self._to_upstream(frame.raw)
         elif isinstance(message, Sync):
             self.expectations.add(SyncStep(self.names.sync_sent()))
-            await self.upstream.send(frame.raw)
+            self._to_upstream(frame.raw)
         elif isinstance(message, Flush):
-            await self.upstream.send(frame.raw)
+            self._to_upstream(frame.raw)
         elif isinstance(message, Terminate):
             return False
         elif isinstance(message, FunctionCall):
@@ -213,7 +218,7 @@ class WireSession:
         self.expectations.add(SyncStep(self.names.sync_sent(), simple=True))
         self.names.statements.pop("", None)
         self.names.portals.pop("", None)
-        await self.upstream.send(Query(";\n".join(texts)).encode())
+        self._to_upstream(Query(";\n".join(texts)).encode())
 
     async def _statement_run(
         self,
@@ -255,19 +260,19 @@ class WireSession:
         if refusal is not None:
             await self.pipeline.record_refusal(request, refusal, *started)
             self.expectations.add(ParseStep(message.name, None, refusal))
-            await self.upstream.send(Parse(message.name, REFUSED_SQL).encode())
+            self._to_upstream(Parse(message.name, REFUSED_SQL).encode())
             return
         text = planned[0].text if planned else ""
         self.names.statements[message.name] = Prepared(text, rows_plan)
         self.expectations.add(ParseStep(message.name, rows_plan, None))
         sql = plan.sql if plan is not None else ""  # no statement (only comments): an empty one
-        await self.upstream.send(Parse(message.name, sql, message.param_types).encode())
+        self._to_upstream(Parse(message.name, sql, message.param_types).encode())
 
     async def _bind(self, message: Bind, frame: Frame) -> None:
         statement = self.names.statements.get(message.statement)
         if statement is None:  # the proxy planned no such statement: let the server refuse it
             self.expectations.add(BindStep(message.portal, message.statement))
-            await self.upstream.send(replace(message, statement=UNKNOWN_NAME).encode())
+            self._to_upstream(replace(message, statement=UNKNOWN_NAME).encode())
             return
         plan = statement.plan
         formats = result_formats(message.result_formats, plan)
@@ -277,16 +282,16 @@ class WireSession:
         self.names.bind(message.portal, Prepared(statement.text, plan, formats, params))
         self.expectations.add(BindStep(message.portal, message.statement))
         if formats == message.result_formats:
-            await self.upstream.send(frame.raw)
+            self._to_upstream(frame.raw)
         else:
-            await self.upstream.send(replace(message, result_formats=formats).encode())
+            self._to_upstream(replace(message, result_formats=formats).encode())
 
     async def _execute(self, message: Execute, frame: Frame) -> None:
         portal = self.names.portals.get(message.portal)
         started = _now()
         if portal is None:  # the proxy bound no such portal: let the server refuse it
             self.expectations.add(Run(None, None, ResultBuffer(None, ()), started))
-            await self.upstream.send(Execute(UNKNOWN_NAME, message.max_rows).encode())
+            self._to_upstream(Execute(UNKNOWN_NAME, message.max_rows).encode())
             return
         if portal.plan is None:  # an empty statement's portal: EmptyQueryResponse
             self.expectations.add(Run(None, None, ResultBuffer(None, ()), started))
@@ -295,7 +300,7 @@ class WireSession:
             buffer = ResultBuffer(portal.plan, portal.formats)
             run = Run(request, portal.plan, buffer, started, portal=message.portal)
             self.expectations.add(run)
-        await self.upstream.send(frame.raw)
+        self._to_upstream(frame.raw)
 
     async def _refuse_function_call(self) -> None:
         refusal = AccessDenied(
@@ -307,6 +312,15 @@ class WireSession:
             await self.client.send(answer)
         else:
             self.expectations.add(LocalError(answer))
+
+    def _to_upstream(self, message: bytes) -> None:
+        self._upstream_out.append(message)
+
+    async def _flush_upstream(self) -> None:
+        if self._upstream_out:
+            data = b"".join(self._upstream_out)
+            self._upstream_out.clear()
+            await self.upstream.send(data)
 
     async def _cancel_upstream(self) -> None:
         upstream = self.upstream
@@ -320,13 +334,16 @@ class WireSession:
     # -- upstream to client ------------------------------------------------------------
 
     async def _server_pump(self) -> None:
+        # answers go out when the upstream's last read is used up: one write for what the
+        # server sent together (BindComplete, rows, CommandComplete, ReadyForQuery)
+        out: list[bytes] = []
         while True:
             frame = await self.upstream.next_frame()
-            out = await self.relay.answer(frame)
-            if out:
+            out += await self.relay.answer(frame)
+            if out and not self.upstream.frames_waiting:
                 self.client.writer.write(b"".join(out))
-                if frame.kind in (b"Z", b"1", b"2", b"t", b"T", b"n", b"3", b"s", b"C"):
-                    await self.client.writer.drain()
+                out.clear()
+                await self.client.writer.drain()
 
     async def _complete(self, run: Run, rows: int, error: ProxyError | None) -> None:
         if run.request is None or run.plan is None:

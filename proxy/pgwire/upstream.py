@@ -62,6 +62,11 @@ class UpstreamConnection:
             self._pending.extend(self._framer.feed(data))
         return self._pending.popleft()
 
+    @property
+    def frames_waiting(self) -> bool:
+        """Whether frames already read are waiting (the next `next_frame` will not block)."""
+        return bool(self._pending)
+
     async def send(self, data: bytes) -> None:
         self.writer.write(data)
         await self.writer.drain()
