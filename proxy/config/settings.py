@@ -106,6 +106,9 @@ class PgWireSection(_Section):
     tls: Literal["off", "offer", "require"] = "off"
     tls_cert: Path | None = None  # PEM certificate chain
     tls_key: Path | None = None  # PEM private key
+    # rows of one statement run are held until its audit record is durable: past this size the
+    # run is refused (a cursor or a fetch size reads a large result in parts)
+    max_result_bytes: int = Field(default=64 * 1_048_576, ge=65_536, le=4 * 1_073_741_824)
 
     @model_validator(mode="after")
     def _tls_has_its_files(self) -> PgWireSection:

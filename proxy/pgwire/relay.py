@@ -47,6 +47,11 @@ PINNED_PARAMETERS = {
 Completion = Callable[[Run, int, ProxyError | None], Awaitable[None]]
 
 
+class ResultTooLarge(ProxyError):
+    sqlstate = "54000"  # program_limit_exceeded
+    http_status = 413
+
+
 class SessionEnded(ProxyError):
     """The upstream said something that ends the session (a pinned parameter changed)."""
 
@@ -69,7 +74,9 @@ class Relay:
     # what Describe said of each statement ("S", name) and portal ("P", name): the types a
     # binary result must be decoded by when the proxy masks it
     descriptions: dict[tuple[str, str], Fields] = field(default_factory=dict)
+    max_result_bytes: int = 64 * 1_048_576
     status: bytes = b"I"
+    discarding: bool = False  # after a refused result: the server's answers up to Sync
 
     async def answer(self, frame: Frame) -> list[bytes]:
         """What to send the client for one upstream frame (possibly nothing yet)."""
@@ -78,6 +85,9 @@ class Relay:
             return [self._notice(frame) if kind == b"N" else frame.raw]
         if kind == b"S":
             return [self._parameter(frame)]
+        if self.discarding and kind != b"Z":
+            return []  # answers to what the client no longer waits for (it saw an error)
+        self.discarding = False
         head = self.expectations.head
         if kind == b"E":
             return [await self._error(frame)]
@@ -166,8 +176,11 @@ class Relay:
         if not run.buffer.fields and run.portal is not None:
             run.buffer.fields = self.descriptions.get(("P", run.portal), ())
         if kind == b"D":
-            run.buffer.add_row(backend.decode_data_row(frame.payload))
+            values = backend.decode_data_row(frame.payload)
+            run.buffer.hold(len(frame.raw), values, self.max_result_bytes)
             return []
+        if kind in (b"C", b"s", b"I") and run.buffer.overflowed:
+            return await self._refuse_overflow(run)
         if kind in (b"C", b"s", b"I"):
             self.expectations.pop()
             rows, run.gaps = await run.buffer.masked_rows(self.masker)
@@ -178,6 +191,20 @@ class Relay:
             await self.complete(run, count, None)
             return [*rows, frame.raw]
         raise ProtocolViolation(f"unexpected message {kind!r} in a statement's result")
+
+    async def _refuse_overflow(self, run: Run) -> list[bytes]:
+        """A run whose rows passed the limit: refused, as if it had failed in the server,
+        which skips to Sync; what the server still answers until then is discarded."""
+        error = ResultTooLarge(
+            f"the result is larger than pgwire.max_result_bytes ({self.max_result_bytes} "
+            "bytes), and rows are held until their audit record is written: read it in parts "
+            "with a cursor or a fetch size"
+        )
+        await self.complete(run, 0, error)
+        self.expectations.pop()
+        self.expectations.drop_until_sync()
+        self.discarding = True
+        return [refusal_message(error)]
 
     def _describe_answer(self, frame: Frame, step: DescribeStep) -> list[bytes]:
         kind = frame.kind

@@ -59,6 +59,19 @@ class ResultBuffer:
     rows: list[list[Value]] = field(default_factory=list)
     subjects: set[tuple[str, str]] = field(default_factory=set)
     undetermined: bool = False  # a subject key could not be read
+    size: int = 0  # bytes of the DataRows held
+    overflowed: bool = False  # past the limit: rows dropped, the run will be refused
+
+    def hold(self, frame_size: int, values: Sequence[Value], limit: int) -> None:
+        """Keep a DataRow until the run completes, unless the run is past `limit` bytes: then
+        nothing more is kept (its subjects still are), and the run is refused at its end."""
+        self.size += frame_size
+        if self.size > limit:
+            self.overflowed = True
+            self.rows.clear()
+        self.add_row(values)
+        if self.overflowed:
+            self.rows.clear()
 
     def describe(self, fields: Sequence[backend.FieldDescription]) -> bytes:
         self.fields = tuple(fields)

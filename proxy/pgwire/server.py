@@ -144,7 +144,9 @@ class WireDoor:
                 requested = self._cancels.attach(key, behind)
                 return Opened(upstream, _changed(told, upstream.parameters), requested)
 
-            await WireSession(login, self._pipeline, client, open_upstream, address).run()
+            limit = self._settings.pgwire.max_result_bytes
+            session = WireSession(login, self._pipeline, client, open_upstream, address, limit)
+            await session.run()
         finally:
             self._cancels.unregister(key)
 

@@ -93,6 +93,7 @@ class WireSession:
     client: ClientStream
     open_upstream: OpenUpstream  # the connection, and ParameterStatus the client must be told
     address: str | None
+    max_result_bytes: int = 64 * 1_048_576
     expectations: Expectations = field(default_factory=Expectations)
     names: SessionNames = field(default_factory=SessionNames)
     upstream: UpstreamConnection = field(init=False)  # opened by `run`
@@ -109,6 +110,7 @@ class WireSession:
             not sees_all,
             self.names.forget_statement,
             self.names.transaction_ended,
+            max_result_bytes=self.max_result_bytes,
         )
 
     async def run(self) -> None:

@@ -118,3 +118,37 @@ def test_clients_that_wait_hold_no_database_connection(
     before, waiting, working = asyncio.run(_idle_sessions(wire_dsn("collector"), fixture_dsn, 40))
     assert waiting == before
     assert working == before + 1
+
+
+BIG = "SELECT n, repeat('x', 1000) AS filler FROM generate_series(1, 200) AS n"  # ~200 kB
+
+
+async def _big_result(dsn: str) -> tuple[str, int, int]:
+    """A result past pgwire.max_result_bytes (64 KiB in the fixture): refused, the session
+    goes on; the same rows through a cursor in parts of 20: served."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        with pytest.raises(asyncpg.PostgresError) as refused:
+            await conn.fetch(BIG)
+        after = await conn.fetchval("SELECT 1")
+        async with conn.transaction():
+            parts = [row async for row in conn.cursor(BIG, prefetch=20)]
+    finally:
+        await conn.close()
+    assert "max_result_bytes" in str(refused.value)
+    return str(refused.value.sqlstate), int(after), len(parts)
+
+
+def test_a_result_past_the_limit_is_refused_and_a_cursor_reads_it(
+    wire_dsn: Callable[[str], str],
+) -> None:
+    assert asyncio.run(_big_result(wire_dsn("collector"))) == ("54000", 1, 200)
+
+
+def test_a_refused_result_skips_the_rest_of_its_pipeline(wire_dsn: Callable[[str], str]) -> None:
+    """As after an error in the server: nothing more until Sync, then the session goes on."""
+    with psycopg.connect(wire_dsn("collector"), autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.ProgramLimitExceeded), conn.pipeline():
+            conn.execute(BIG)
+            conn.execute("SELECT iin FROM debtors WHERE id = 1")
+        assert conn.execute("SELECT 2").fetchone() == (2,)
