@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from proxy.errors import ProxyError
+from proxy.pgwire.names import Change
 from proxy.pgwire.results import ResultBuffer
 from proxy.pipeline.output_masks import CatalogueGap
 from proxy.pipeline.plan import StatementPlan
@@ -31,6 +32,7 @@ class Run:
     refusal: ProxyError | None = None  # the statement was replaced by one that fails
     portal: str | None = None  # the portal an Execute runs (None: a simple query's statement)
     gaps: list[CatalogueGap] = field(default_factory=list)  # the tripwire's findings
+    change: Change | None = None  # what the statement does to the names, once it completes
 
 
 @dataclass
@@ -38,12 +40,15 @@ class ParseStep:
     name: str
     plan: StatementPlan | None
     refusal: ProxyError | None
+    change: Change | None = None
 
 
 @dataclass
 class BindStep:
     portal: str
     statement: str
+    refusal: ProxyError | None = None  # the Bind was sent so that the server refuses it
+    change: Change | None = None
 
 
 @dataclass
@@ -51,12 +56,14 @@ class DescribeStep:
     plan: StatementPlan | None  # of the statement or portal described
     name: str
     statement: bool = True  # Describe S answers ParameterDescription first
+    swallow: bool = False  # the proxy's own Describe: its answer is kept, not sent on
 
 
 @dataclass
 class CloseStep:
     target: str  # "S" or "P"
     name: str
+    change: Change | None = None
 
 
 @dataclass
@@ -67,14 +74,7 @@ class SyncStep:
     simple: bool = False
 
 
-@dataclass
-class LocalError:
-    """An error the proxy answers itself, in its turn (a refused FunctionCall)."""
-
-    message: bytes
-
-
-Expectation = Run | ParseStep | BindStep | DescribeStep | CloseStep | SyncStep | LocalError
+Expectation = Run | ParseStep | BindStep | DescribeStep | CloseStep | SyncStep
 
 
 @dataclass
@@ -93,8 +93,10 @@ class Expectations:
     def pop(self) -> Expectation:
         return self.items.pop(0)
 
-    def drop_until_sync(self) -> None:
+    def drop_until_sync(self) -> list[Expectation]:
         """After an error the server answers nothing up to the next Sync (or the end of the
-        simple query): those expectations go unanswered."""
+        simple query): those expectations go unanswered; they are returned."""
+        dropped: list[Expectation] = []
         while self.items and not isinstance(self.items[0], SyncStep):
-            self.items.pop(0)
+            dropped.append(self.items.pop(0))
+        return dropped

@@ -18,18 +18,18 @@ from dataclasses import dataclass, field
 
 from proxy.errors import ProxyError
 from proxy.pgwire import backend
-from proxy.pgwire.errors import ProtocolViolation, StatementExists
+from proxy.pgwire.errors import ProtocolViolation
 from proxy.pgwire.expect import (
     BindStep,
     CloseStep,
     DescribeStep,
     Expectations,
-    LocalError,
     ParseStep,
     Run,
     SyncStep,
 )
 from proxy.pgwire.messages import Frame
+from proxy.pgwire.names import SessionNames
 from proxy.pgwire.results import visible_fields
 from proxy.pipeline.output_masks import OutputMasker
 from proxy.upstream.errors import VALUE_BEARING_CLASSES, UpstreamError
@@ -69,14 +69,15 @@ class Relay:
     complete: Completion  # audits a finished run (see `Completion`)
     masker: OutputMasker
     scrub_errors: bool  # the principal does not see everything in clear
-    forget_statement: Callable[[str], None]  # a Parse the server refused created nothing
-    transaction_ended: Callable[[int], None]  # idle at that Sync: its portals are gone
+    names: SessionNames  # confirmed here as the server answers
     # what Describe said of each statement ("S", name) and portal ("P", name): the types a
     # binary result must be decoded by when the proxy masks it
     descriptions: dict[tuple[str, str], Fields] = field(default_factory=dict)
     max_result_bytes: int = 64 * 1_048_576
     status: bytes = b"I"
-    discarding: bool = False  # after a refused result: the server's answers up to Sync
+    # after a result the proxy refused: the server goes on up to Sync (its runs are still
+    # audited and their names settled), but the client, told of an error, is sent nothing
+    suppressing: bool = False
 
     async def answer(self, frame: Frame) -> list[bytes]:
         """What to send the client for one upstream frame (possibly nothing yet)."""
@@ -85,9 +86,15 @@ class Relay:
             return [self._notice(frame) if kind == b"N" else frame.raw]
         if kind == b"S":
             return [self._parameter(frame)]
-        if self.discarding and kind != b"Z":
-            return []  # answers to what the client no longer waits for (it saw an error)
-        self.discarding = False
+        suppressed = self.suppressing  # the frame that starts suppressing is the refusal
+        out = await self._matched(frame, kind)
+        if suppressed:
+            if kind != b"Z":
+                return []
+            self.suppressing = False
+        return out
+
+    async def _matched(self, frame: Frame, kind: bytes) -> list[bytes]:
         head = self.expectations.head
         if kind == b"E":
             return [await self._error(frame)]
@@ -96,31 +103,29 @@ class Relay:
         if isinstance(head, Run):
             return await self._run_answer(frame, head)
         if isinstance(head, ParseStep) and kind == b"1":
-            self.expectations.pop()
+            self._settled(self.expectations.pop(), confirmed=True)
             self.descriptions.pop(("S", head.name), None)
             return [frame.raw]
         if isinstance(head, BindStep) and kind == b"2":
-            self.expectations.pop()
+            self._settled(self.expectations.pop(), confirmed=True)
             described = self.descriptions.get(("S", head.statement))
             if described is not None:
                 self.descriptions[("P", head.portal)] = described
+            else:  # never the types of an earlier portal of that name
+                self.descriptions.pop(("P", head.portal), None)
             return [frame.raw]
         if isinstance(head, DescribeStep):
             return self._describe_answer(frame, head)
         if isinstance(head, CloseStep) and kind == b"3":
-            self.expectations.pop()
+            self._settled(self.expectations.pop(), confirmed=True)
             self.descriptions.pop((head.target, head.name), None)
             return [frame.raw]
         raise ProtocolViolation(f"unexpected message {kind!r} from the database")
 
-    def local_errors(self) -> list[bytes]:
-        """Errors the proxy answers itself, once everything before them was answered."""
-        out: list[bytes] = []
-        while isinstance(self.expectations.head, LocalError):
-            error = self.expectations.pop()
-            assert isinstance(error, LocalError)
-            out.append(error.message)
-        return out
+    def _settled(self, step: object, *, confirmed: bool) -> None:
+        change = getattr(step, "change", None)
+        if change is not None:
+            (self.names.confirm if confirmed else self.names.discard)(change)
 
     def _notice(self, frame: Frame) -> bytes:
         if not self.scrub_errors:
@@ -150,11 +155,10 @@ class Relay:
             out = backend.fields_message(b"E", scrubbed(fields))
         else:
             out = frame.raw
-        if isinstance(head, ParseStep) and not isinstance(refusal, StatementExists):
-            self.forget_statement(head.name)
         if head is not None and not isinstance(head, SyncStep):
-            self.expectations.pop()
-            self.expectations.drop_until_sync()
+            self._settled(self.expectations.pop(), confirmed=False)
+            for skipped in self.expectations.drop_until_sync():
+                self._settled(skipped, confirmed=False)
         return out
 
     def _ready(self, frame: Frame, head: object) -> list[bytes]:
@@ -163,11 +167,13 @@ class Relay:
         self.expectations.pop()
         self.status = backend.decode_ready_for_query(frame.payload)
         if self.status == b"I":
-            self.transaction_ended(head.number)
+            self.names.transaction_ended(head.number)
+            for key in [k for k in self.descriptions if k[0] == "P"]:
+                del self.descriptions[key]
         if head.simple:  # a simple query destroys the unnamed statement and portal
             self.descriptions.pop(("S", ""), None)
             self.descriptions.pop(("P", ""), None)
-        return [frame.raw, *self.local_errors()]
+        return [frame.raw]
 
     async def _run_answer(self, frame: Frame, run: Run) -> list[bytes]:
         kind = frame.kind
@@ -182,7 +188,7 @@ class Relay:
         if kind in (b"C", b"s", b"I") and run.buffer.overflowed:
             return await self._refuse_overflow(run)
         if kind in (b"C", b"s", b"I"):
-            self.expectations.pop()
+            self._settled(self.expectations.pop(), confirmed=kind == b"C")
             rows, run.gaps = await run.buffer.masked_rows(self.masker)
             count = len(rows)
             if kind == b"C":
@@ -201,21 +207,24 @@ class Relay:
             "with a cursor or a fetch size"
         )
         await self.complete(run, 0, error)
-        self.expectations.pop()
-        self.expectations.drop_until_sync()
-        self.discarding = True
+        self._settled(self.expectations.pop(), confirmed=True)  # the server did run it
+        self.suppressing = True
         return [refusal_message(error)]
 
     def _describe_answer(self, frame: Frame, step: DescribeStep) -> list[bytes]:
         kind = frame.kind
         if kind == b"t" and step.statement:
-            return [frame.raw]  # ParameterDescription; the row description follows
+            return [] if step.swallow else [frame.raw]  # the row description follows
         if kind in (b"T", b"n"):
             self.expectations.pop()
+            key = ("S" if step.statement else "P", step.name)
             if kind == b"n":
-                return [frame.raw]
+                self.descriptions.pop(key, None)
+                return [] if step.swallow else [frame.raw]
             fields = backend.decode_row_description(frame.payload)
-            self.descriptions[("S" if step.statement else "P", step.name)] = fields
+            self.descriptions[key] = fields
+            if step.swallow:
+                return []
             return [backend.row_description(visible_fields(fields, step.plan))]
         raise ProtocolViolation(f"unexpected message {kind!r} answering Describe")
 

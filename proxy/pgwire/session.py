@@ -23,16 +23,12 @@ from datetime import UTC, datetime
 
 from proxy.errors import AccessDenied, ProxyError
 from proxy.pgwire import backend
-from proxy.pgwire.errors import (
-    MultipleStatements,
-    StatementExists,
-)
+from proxy.pgwire.errors import DuplicateCursor, MultipleStatements, StatementExists
 from proxy.pgwire.expect import (
     BindStep,
     CloseStep,
     DescribeStep,
     Expectations,
-    LocalError,
     ParseStep,
     Run,
     SyncStep,
@@ -52,7 +48,7 @@ from proxy.pgwire.frontend import (
 )
 from proxy.pgwire.login import ClientStream, Login
 from proxy.pgwire.messages import Frame
-from proxy.pgwire.names import Prepared, SessionNames
+from proxy.pgwire.names import Change, Prepared, SessionNames, Target
 from proxy.pgwire.relay import Relay
 from proxy.pgwire.results import ResultBuffer, result_formats
 from proxy.pgwire.upstream import UpstreamConnection, send_cancel
@@ -108,8 +104,7 @@ class WireSession:
             self._complete,
             self.pipeline.masker,
             not sees_all,
-            self.names.forget_statement,
-            self.names.transaction_ended,
+            self.names,
             max_result_bytes=self.max_result_bytes,
         )
 
@@ -183,15 +178,12 @@ class WireSession:
         elif isinstance(message, Bind):
             await self._bind(message, frame)
         elif isinstance(message, Describe):
-            prepared = self.names.named(message.target, message.name)
-            plan = prepared.plan if prepared is not None else None
-            self.expectations.add(DescribeStep(plan, message.name, message.target == "S"))
-            self._to_upstream(frame.raw)
+            self._describe(message, frame)
         elif isinstance(message, Execute):
             await self._execute(message, frame)
         elif isinstance(message, Close):
-            self.names.close(message.target, message.name)
-            self.expectations.add(CloseStep(message.target, message.name))
+            change = self.names.propose(Change(_target(message.target), message.name, None))
+            self.expectations.add(CloseStep(message.target, message.name, change))
             self._to_upstream(frame.raw)
         elif isinstance(message, Sync):
             self.expectations.add(SyncStep(self.names.sync_sent()))
@@ -218,8 +210,7 @@ class WireSession:
         if not planned:  # an empty query: answered by EmptyQueryResponse
             self.expectations.add(Run(None, None, ResultBuffer(None, ()), started))
         self.expectations.add(SyncStep(self.names.sync_sent(), simple=True))
-        self.names.statements.pop("", None)
-        self.names.portals.pop("", None)
+        self.names.simple_query_sent()
         self._to_upstream(Query(";\n".join(texts)).encode())
 
     async def _statement_run(
@@ -231,23 +222,25 @@ class WireSession:
     ) -> tuple[Run, str]:
         own = replace(request, sql=statement.text)
         refusal = statement.refusal
-        rows_plan = None
+        rows_plan, change = None, None
         if refusal is None and statement.plan is not None:
-            rows_plan, refusal = self.names.apply(statement, statement.plan)
+            rows_plan, change, refusal = self.names.effect_of(statement, statement.plan)
         if refusal is not None or statement.plan is None or rows_plan is None:
             refusal = refusal or AccessDenied("the statement was refused")
             await self.pipeline.record_refusal(own, refusal, *started)
             return Run(None, None, ResultBuffer(None, formats), started, refusal), REFUSED_SQL
         cursor = self.names.cursor_formats(statement)
         buffer = ResultBuffer(rows_plan, cursor if cursor is not None else formats)
-        return Run(own, rows_plan, buffer, started), statement.plan.sql
+        if change is not None:
+            change = self.names.propose(change)
+        return Run(own, rows_plan, buffer, started, change=change), statement.plan.sql
 
     async def _parse(self, message: Parse) -> None:
         request = self._request(message.sql)
         started = _now()
         planned = await self.pipeline.plan_each(request)
         refusal: ProxyError | None = None
-        if message.name and message.name in self.names.statements:
+        if message.name and self.names.holds("S", message.name):
             refusal = StatementExists(f'prepared statement "{message.name}" already exists')
         elif any(p.refusal is not None for p in planned):  # the policy's reason comes first
             refusal = next(p.refusal for p in planned if p.refusal is not None)
@@ -256,24 +249,28 @@ class WireSession:
                 "cannot insert multiple commands into a prepared statement"
             )
         plan = planned[0].plan if planned and refusal is None else None
-        rows_plan = plan
-        if plan is not None:
-            rows_plan, refusal = self.names.apply(planned[0], plan)
+        rows_plan, effect = plan, None
+        if plan is not None:  # a DECLARE or PREPARE takes effect when it is executed
+            rows_plan, effect, refusal = self.names.effect_of(planned[0], plan)
         if refusal is not None:
             await self.pipeline.record_refusal(request, refusal, *started)
             self.expectations.add(ParseStep(message.name, None, refusal))
             self._to_upstream(Parse(message.name, REFUSED_SQL).encode())
             return
         text = planned[0].text if planned else ""
-        self.names.statements[message.name] = Prepared(text, rows_plan)
-        self.expectations.add(ParseStep(message.name, rows_plan, None))
+        made = Prepared(text, rows_plan, effect=effect)
+        change = self.names.propose(Change("S", message.name, made))
+        self.expectations.add(ParseStep(message.name, rows_plan, None, change))
         sql = plan.sql if plan is not None else ""  # no statement (only comments): an empty one
         self._to_upstream(Parse(message.name, sql, message.param_types).encode())
 
     async def _bind(self, message: Bind, frame: Frame) -> None:
-        statement = self.names.statements.get(message.statement)
-        if statement is None:  # the proxy planned no such statement: let the server refuse it
-            self.expectations.add(BindStep(message.portal, message.statement))
+        statement = self.names.get("S", message.statement)
+        refusal = None
+        if message.portal and self.names.holds("P", message.portal):
+            refusal = DuplicateCursor(f'cursor "{message.portal}" already exists')
+        if statement is None or refusal is not None:  # the server refuses it where it stands
+            self.expectations.add(BindStep(message.portal, message.statement, refusal))
             self._to_upstream(replace(message, statement=UNKNOWN_NAME).encode())
             return
         plan = statement.plan
@@ -281,15 +278,25 @@ class WireSession:
         params = tuple(
             _parameter(value, message.param_formats, i) for i, value in enumerate(message.params)
         )
-        self.names.bind(message.portal, Prepared(statement.text, plan, formats, params))
-        self.expectations.add(BindStep(message.portal, message.statement))
+        portal = Prepared(statement.text, plan, formats, params, effect=statement.effect)
+        change = self.names.propose(Change("P", message.portal, portal))
+        self.expectations.add(BindStep(message.portal, message.statement, None, change))
         if formats == message.result_formats:
             self._to_upstream(frame.raw)
         else:
             self._to_upstream(replace(message, result_formats=formats).encode())
 
+    def _describe(self, message: Describe, frame: Frame) -> None:
+        prepared = self.names.get(_target(message.target), message.name)
+        plan = prepared.plan if prepared is not None else None
+        self.expectations.add(DescribeStep(plan, message.name, message.target == "S"))
+        if prepared is None:  # a name the proxy did not plan: the server refuses it
+            self._to_upstream(Describe(message.target, UNKNOWN_NAME).encode())
+        else:
+            self._to_upstream(frame.raw)
+
     async def _execute(self, message: Execute, frame: Frame) -> None:
-        portal = self.names.portals.get(message.portal)
+        portal = self.names.get("P", message.portal)
         started = _now()
         if portal is None:  # the proxy bound no such portal: let the server refuse it
             self.expectations.add(Run(None, None, ResultBuffer(None, ()), started))
@@ -298,22 +305,38 @@ class WireSession:
         if portal.plan is None:  # an empty statement's portal: EmptyQueryResponse
             self.expectations.add(Run(None, None, ResultBuffer(None, ()), started))
         else:
+            if _needs_types(portal):  # the proxy decodes binary values: learn their types
+                self.expectations.add(DescribeStep(portal.plan, message.portal, False, True))
+                self._to_upstream(Describe("P", message.portal).encode())
             request = replace(self._request(portal.text), params=portal.params)
             buffer = ResultBuffer(portal.plan, portal.formats)
-            run = Run(request, portal.plan, buffer, started, portal=message.portal)
+            change = self._executed_effect(portal)
+            run = Run(request, portal.plan, buffer, started, portal=message.portal, change=change)
             self.expectations.add(run)
         self._to_upstream(frame.raw)
 
+    def _executed_effect(self, portal: Prepared) -> Change | None:
+        """What running a parsed DECLARE/PREPARE/CLOSE/DEALLOCATE does to the names; nothing
+        when it would make a name the session holds (the server refuses that itself)."""
+        effect = portal.effect
+        if effect is None:
+            return None
+        if effect.entry is not None and self.names.holds(effect.target, effect.name or ""):
+            return None
+        return self.names.propose(Change(effect.target, effect.name, effect.entry))
+
     async def _refuse_function_call(self) -> None:
+        """Refused in its turn: relayed as a simple query that fails in the server, which
+        answers it as it answers a FunctionCall (an error, then ReadyForQuery)."""
         refusal = AccessDenied(
             "the FunctionCall message is refused: call functions in SQL, where they are analysed"
         )
-        await self.pipeline.record_refusal(self._request("(FunctionCall)"), refusal, *_now())
-        answer = backend.error_for(refusal) + backend.ready_for_query(self.relay.status)
-        if self.expectations.head is None:
-            await self.client.send(answer)
-        else:
-            self.expectations.add(LocalError(answer))
+        started = _now()
+        await self.pipeline.record_refusal(self._request("(FunctionCall)"), refusal, *started)
+        self.expectations.add(Run(None, None, ResultBuffer(None, ()), started, refusal))
+        self.expectations.add(SyncStep(self.names.sync_sent(), simple=True))
+        self.names.simple_query_sent()
+        self._to_upstream(Query(REFUSED_SQL).encode())
 
     def _to_upstream(self, message: bytes) -> None:
         self._upstream_out.append(message)
@@ -356,6 +379,20 @@ class WireSession:
         determined = run.plan.subjects.determined and not run.buffer.undetermined
         served = Served(rows, frozenset(run.buffer.subjects), determined, tuple(run.gaps))
         await self.pipeline.audit_served(run.request, run.plan, served, run.started)
+
+
+def _target(target: str) -> Target:
+    """A Describe's or Close's target, which the decoder checked is `S` or `P`."""
+    return "S" if target == "S" else "P"
+
+
+def _needs_types(portal: Prepared) -> bool:
+    """Whether rows the proxy masks or scans come in binary: their types must be known."""
+    plan = portal.plan
+    if plan is None or not portal.formats or portal.formats == (0,):
+        return False
+    masked = any(m is not None for m in plan.proxy_masks)
+    return masked or any(w is not None for w in plan.tripwires)
 
 
 def _now() -> tuple[datetime, float]:

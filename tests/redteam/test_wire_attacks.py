@@ -21,8 +21,9 @@ import asyncpg
 import psycopg
 import pytest
 
+from proxy.pgwire.backend import decode_data_row
 from proxy.pgwire.frontend import Bind, Close, Describe, Execute, Parse, Query, Sync
-from proxy.pgwire.messages import frame
+from proxy.pgwire.messages import Frame, frame
 from proxy.pgwire.startup import (
     encode_cancel_request,
     encode_ssl_request,
@@ -616,3 +617,77 @@ def test_psycopg_prepared_statements_are_masked(
         conn.rollback()
         assert conn.execute("SELECT %s::int + 1", (1,)).fetchone() == (2,)
     assert door_is_up(wire_dsn("collector"))
+
+
+# -- names the server never changed (found in review) -------------------------------------------
+
+NOTES = "SELECT id, notes FROM debtors ORDER BY id"  # notes: redacted by the proxy on the way out
+
+
+def _notes_stay_redacted(answer: list[Frame]) -> None:
+    """Rows read under the right plan: notes redacted, the hidden key column cut."""
+    found = rows(answer)
+    assert found, answer
+    assert all(len(row) == 2 for row in found), "the hidden subject column must be cut"
+    assert any("<PHONE_NUMBER>" in (notes or "") for _, notes in found), found[:2]
+
+
+def test_a_deallocate_the_server_skipped_keeps_the_statement(collector: RawWire) -> None:
+    assert not errors(collector.query(f"PREPARE s AS {NOTES}"))
+    skipped = collector.query("SELECT 1/0; DEALLOCATE s")  # the division fails first
+    assert [e["C"] for e in errors(skipped)] == ["22012"]
+    again = collector.query("PREPARE s AS SELECT 1, 2")
+    assert [e["C"] for e in errors(again)] == ["42P05"], "s still exists in the server"
+    _notes_stay_redacted(collector.query("EXECUTE s"))
+
+
+def test_a_close_the_server_skipped_keeps_the_cursor(collector: RawWire) -> None:
+    assert not errors(collector.query(f"DECLARE c2 CURSOR WITH HOLD FOR {NOTES}"))
+    collector.send(Bind("x", "nowhere").encode() + Close("P", "c2").encode() + Sync().encode())
+    assert [e["C"] for e in errors(collector.until_ready())] == ["26000"]
+    again = collector.query("DECLARE c2 CURSOR WITH HOLD FOR SELECT 1, 2")
+    assert [e["C"] for e in errors(again)] == ["42P03"]
+    _notes_stay_redacted(collector.query("FETCH ALL FROM c2"))
+    collector.query("CLOSE c2")
+
+
+def test_a_bind_cannot_re_point_a_cursor(collector: RawWire) -> None:
+    assert not errors(collector.query("BEGIN"))
+    assert not errors(collector.query(f"DECLARE c CURSOR FOR {NOTES}"))
+    assert not errors(collector.query("SAVEPOINT a"))
+    collector.send(Parse("s2", "SELECT 1, 2").encode() + Bind("c", "s2").encode() + Sync().encode())
+    assert [e["C"] for e in errors(collector.until_ready())] == ["42P03"]
+    assert not errors(collector.query("ROLLBACK TO SAVEPOINT a"))
+    _notes_stay_redacted(collector.query("FETCH ALL FROM c"))
+    collector.query("ROLLBACK")
+
+
+def test_a_function_call_inside_a_batch_is_refused_in_its_turn(
+    collector: RawWire, query_to_xml_oid: int
+) -> None:
+    collector.send(Parse("", "SELECT 1").encode() + Bind("", "").encode())
+    call = function_call(query_to_xml_oid, [b"SELECT iin FROM debtors", b"t", b"f", b""])
+    collector.send(call + Execute("").encode() + Sync().encode())
+    refused = collector.until_ready()  # a FunctionCall is answered with its own ReadyForQuery
+    assert [e["C"] for e in errors(refused)] == ["42501"], refused
+    collector.until_ready()  # then the batch's Sync (the refusal ended the unnamed portal)
+    assert rows(collector.query("SELECT 1")) == [("1",)], "the session goes on in step"
+
+
+def test_describing_a_name_the_proxy_did_not_plan_is_refused(collector: RawWire) -> None:
+    collector.send(Describe("P", "nowhere").encode() + Sync().encode())
+    assert [e["C"] for e in errors(collector.until_ready())] == ["34000"]
+
+
+def test_binary_results_without_describe_are_still_masked(collector: RawWire) -> None:
+    """A client that asks for binary and never describes: the proxy learns the types itself."""
+    bind = Bind("", "", result_formats=(1,)).encode()
+    collector.send(Parse("", NOTES).encode() + bind + Execute("").encode() + Sync().encode())
+    answer = collector.until_ready()
+    assert kinds(answer).startswith(b"12") and not errors(answer), answer
+    notes = [bytes(value or b"").decode() for _, value in _binary_rows(answer)]
+    assert any("<PHONE_NUMBER>" in text for text in notes), notes[:2]
+
+
+def _binary_rows(answer: list[Frame]) -> list[tuple[bytes | None, ...]]:
+    return [decode_data_row(f.payload) for f in answer if f.kind == b"D"]
