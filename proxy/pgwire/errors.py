@@ -62,3 +62,9 @@ class UnknownName(ProxyError):
 
     sqlstate = "34000"  # invalid_cursor_name
     http_status = 400
+
+
+class ResultMismatch(ProxyError):
+    """Rows came back in another shape than the planned statement's: fail closed."""
+
+    sqlstate = "XX000"

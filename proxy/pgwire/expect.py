@@ -33,6 +33,7 @@ class Run:
     portal: str | None = None  # the portal an Execute runs (None: a simple query's statement)
     gaps: list[CatalogueGap] = field(default_factory=list)  # the tripwire's findings
     change: Change | None = None  # what the statement does to the names, once it completes
+    simple: bool = False  # a statement of a simple Query (or the Query standing for FunctionCall)
 
 
 @dataclass
@@ -93,10 +94,14 @@ class Expectations:
     def pop(self) -> Expectation:
         return self.items.pop(0)
 
-    def drop_until_sync(self) -> list[Expectation]:
-        """After an error the server answers nothing up to the next Sync (or the end of the
-        simple query): those expectations go unanswered; they are returned."""
+    def drop_until_sync(self, simple: bool) -> list[Expectation]:
+        """After an error the server answers nothing more of that simple Query (`simple`), or
+        nothing up to the next Sync — a Query sent inside that extended batch included, which
+        the server ignores as well: those expectations go unanswered; they are returned."""
         dropped: list[Expectation] = []
-        while self.items and not isinstance(self.items[0], SyncStep):
+        while self.items:
+            head = self.items[0]
+            if isinstance(head, SyncStep) and (simple or not head.simple):
+                break
             dropped.append(self.items.pop(0))
         return dropped

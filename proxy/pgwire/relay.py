@@ -156,8 +156,9 @@ class Relay:
         else:
             out = frame.raw
         if head is not None and not isinstance(head, SyncStep):
+            simple = isinstance(head, Run) and head.simple
             self._settled(self.expectations.pop(), confirmed=False)
-            for skipped in self.expectations.drop_until_sync():
+            for skipped in self.expectations.drop_until_sync(simple):
                 self._settled(skipped, confirmed=False)
         return out
 

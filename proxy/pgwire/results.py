@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from proxy.pgwire import backend
-from proxy.pgwire.errors import FeatureNotSupported
+from proxy.pgwire.errors import FeatureNotSupported, ResultMismatch
 from proxy.pipeline.output_masks import CatalogueGap, OutputMasker
 from proxy.pipeline.plan import StatementPlan
 
 Value = bytes | None
+PLANNED_KINDS = frozenset({"select", "insert", "update", "delete"})  # plans with outputs
 TEXT_FORMAT = 0
 # types whose binary form is their UTF-8 text (what the masker reads and writes)
 TEXT_TYPES = frozenset({25, 1043, 1042, 19, 18})  # text, varchar, bpchar, name, char
@@ -79,6 +80,13 @@ class ResultBuffer:
 
     def add_row(self, values: Sequence[Value]) -> None:
         plan = self.plan
+        if plan is not None and not _shaped_as_planned(plan, len(values)):
+            # the rows must be those of the statement the plan is for: a mismatch means the
+            # session's names no longer match the server's, and nothing is released
+            raise ResultMismatch(
+                "the database returned rows of another shape than the statement the proxy "
+                "planned: the session is closed"
+            )
         if plan is None or not plan.subjects.columns:
             self.rows.append(list(values))
             return
@@ -168,6 +176,12 @@ class ResultBuffer:
                 row[index] = None
             else:
                 row[index] = str(new).encode("utf-8", "surrogateescape")
+
+
+def _shaped_as_planned(plan: StatementPlan, width: int) -> bool:
+    if plan.kind not in PLANNED_KINDS or not plan.masked_outputs:
+        return True  # SHOW and the like: no outputs planned to compare with
+    return width == len(plan.masked_outputs) + plan.subjects.hidden
 
 
 def decode_binary(type_oid: int, value: bytes) -> object:

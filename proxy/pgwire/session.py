@@ -59,6 +59,8 @@ from proxy.pipeline.wire_plan import PlannedStatement
 
 log = logging.getLogger(__name__)
 
+Started = tuple[datetime, float]  # when a statement arrived: UTC time, time.perf_counter()
+
 # fails at parse analysis (no such relation can exist in pg_catalog), so the server refuses it
 # where the client's statement stood; its error is replaced by the proxy's refusal
 REFUSED_SQL = 'SELECT FROM pg_catalog."palata: statement refused by the proxy"'
@@ -208,7 +210,7 @@ class WireSession:
             self.expectations.add(run)
             texts.append(sql)
         if not planned:  # an empty query: answered by EmptyQueryResponse
-            self.expectations.add(Run(None, None, ResultBuffer(None, ()), started))
+            self.expectations.add(Run(None, None, ResultBuffer(None, ()), started, simple=True))
         self.expectations.add(SyncStep(self.names.sync_sent(), simple=True))
         self.names.simple_query_sent()
         self._to_upstream(Query(";\n".join(texts)).encode())
@@ -228,12 +230,13 @@ class WireSession:
         if refusal is not None or statement.plan is None or rows_plan is None:
             refusal = refusal or AccessDenied("the statement was refused")
             await self.pipeline.record_refusal(own, refusal, *started)
-            return Run(None, None, ResultBuffer(None, formats), started, refusal), REFUSED_SQL
+            run = Run(None, None, ResultBuffer(None, formats), started, refusal, simple=True)
+            return run, REFUSED_SQL
         cursor = self.names.cursor_formats(statement)
         buffer = ResultBuffer(rows_plan, cursor if cursor is not None else formats)
         if change is not None:
             change = self.names.propose(change)
-        return Run(own, rows_plan, buffer, started, change=change), statement.plan.sql
+        return Run(own, rows_plan, buffer, started, change=change, simple=True), statement.plan.sql
 
     async def _parse(self, message: Parse) -> None:
         request = self._request(message.sql)
@@ -308,22 +311,33 @@ class WireSession:
             if _needs_types(portal):  # the proxy decodes binary values: learn their types
                 self.expectations.add(DescribeStep(portal.plan, message.portal, False, True))
                 self._to_upstream(Describe("P", message.portal).encode())
+            effect = portal.effect
+            if effect is not None and self._remakes_a_held_name(effect):
+                # a parsed DECLARE/PREPARE of a name the session holds: refused here, as the
+                # mirror may hold a name the server has dropped (a rolled-back cursor)
+                await self._refuse_execute(portal, message, started)
+                return
             request = replace(self._request(portal.text), params=portal.params)
             buffer = ResultBuffer(portal.plan, portal.formats)
-            change = self._executed_effect(portal)
+            change = None if effect is None else self.names.propose(_fresh(effect))
             run = Run(request, portal.plan, buffer, started, portal=message.portal, change=change)
             self.expectations.add(run)
         self._to_upstream(frame.raw)
 
-    def _executed_effect(self, portal: Prepared) -> Change | None:
-        """What running a parsed DECLARE/PREPARE/CLOSE/DEALLOCATE does to the names; nothing
-        when it would make a name the session holds (the server refuses that itself)."""
+    def _remakes_a_held_name(self, effect: Change) -> bool:
+        return effect.entry is not None and self.names.holds(effect.target, effect.name or "")
+
+    async def _refuse_execute(self, portal: Prepared, message: Execute, started: Started) -> None:
         effect = portal.effect
-        if effect is None:
-            return None
-        if effect.entry is not None and self.names.holds(effect.target, effect.name or ""):
-            return None
-        return self.names.propose(Change(effect.target, effect.name, effect.entry))
+        assert effect is not None
+        refusal: ProxyError = (
+            DuplicateCursor(f'cursor "{effect.name}" already exists')
+            if effect.target == "P"
+            else StatementExists(f'prepared statement "{effect.name}" already exists')
+        )
+        await self.pipeline.record_refusal(self._request(portal.text), refusal, *started)
+        self.expectations.add(Run(None, None, ResultBuffer(None, ()), started, refusal))
+        self._to_upstream(Execute(UNKNOWN_NAME, message.max_rows).encode())
 
     async def _refuse_function_call(self) -> None:
         """Refused in its turn: relayed as a simple query that fails in the server, which
@@ -333,7 +347,9 @@ class WireSession:
         )
         started = _now()
         await self.pipeline.record_refusal(self._request("(FunctionCall)"), refusal, *started)
-        self.expectations.add(Run(None, None, ResultBuffer(None, ()), started, refusal))
+        self.expectations.add(
+            Run(None, None, ResultBuffer(None, ()), started, refusal, simple=True)
+        )
         self.expectations.add(SyncStep(self.names.sync_sent(), simple=True))
         self.names.simple_query_sent()
         self._to_upstream(Query(REFUSED_SQL).encode())
@@ -379,6 +395,12 @@ class WireSession:
         determined = run.plan.subjects.determined and not run.buffer.undetermined
         served = Served(rows, frozenset(run.buffer.subjects), determined, tuple(run.gaps))
         await self.pipeline.audit_served(run.request, run.plan, served, run.started)
+
+
+def _fresh(effect: Change) -> Change:
+    """An execution's own copy of a parsed command's effect (each is confirmed on its own)."""
+    entry = None if effect.entry is None else replace(effect.entry)
+    return Change(effect.target, effect.name, entry)
 
 
 def _target(target: str) -> Target:

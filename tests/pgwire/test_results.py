@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 
+from proxy.errors import ProxyError
 from proxy.pgwire import backend
 from proxy.pgwire.results import ResultBuffer, decode_binary, result_formats, visible_fields
 from proxy.pipeline.plan import ProxyMask, StatementPlan, TripWire
@@ -108,3 +109,10 @@ async def test_masks_and_tripwire_apply_in_either_format(formats: tuple[int, ...
 )  # fmt: skip
 def test_decode_binary(type_oid: int, value: bytes, expected: object) -> None:
     assert decode_binary(type_oid, value) == expected
+
+
+def test_rows_of_another_shape_than_planned_are_refused() -> None:
+    """Defence in depth: rows that cannot be the planned statement's are never released."""
+    buffer = ResultBuffer(PLAN, (), FIELDS)
+    with pytest.raises(ProxyError, match="another shape"):
+        buffer.add_row([b"1", b"2"])  # two columns where the plan has two outputs and a key

@@ -691,3 +691,58 @@ def test_binary_results_without_describe_are_still_masked(collector: RawWire) ->
 
 def _binary_rows(answer: list[Frame]) -> list[tuple[bytes | None, ...]]:
     return [decode_data_row(f.payload) for f in answer if f.kind == b"D"]
+
+
+def _fetched_under_the_right_plan(answer: list[Frame]) -> None:
+    """Either refused, or rows read under their own statement's plan (never another's)."""
+    if errors(answer):
+        return
+    _notes_stay_redacted(answer)
+
+
+@pytest.mark.parametrize(
+    "forget",
+    [
+        pytest.param(["BEGIN", "DECLARE {c} CURSOR WITH HOLD FOR SELECT 1, 2", "ROLLBACK"],
+                     id="hold-cursor-rolled-back"),
+        pytest.param(["BEGIN", "SAVEPOINT a", "DECLARE {c} CURSOR FOR SELECT 1, 2",
+                      "ROLLBACK TO SAVEPOINT a"], id="cursor-rolled-back-to-savepoint"),
+    ],
+)  # fmt: skip
+def test_a_cursor_the_server_dropped_is_not_read_under_its_old_plan(
+    collector: RawWire, forget: list[str]
+) -> None:
+    """The mirror may still hold a cursor the server dropped with a rollback: a parsed DECLARE
+    of that name is refused, never relayed to make a cursor read under the old plan."""
+    cursor = f"c_{secrets.token_hex(3)}"
+    declare = f"DECLARE {cursor} CURSOR WITH HOLD FOR {NOTES}"
+    collector.send(Parse("sd", declare).encode() + Sync().encode())
+    assert kinds(collector.until_ready()) == b"1Z"
+    for sql in forget:
+        collector.query(sql.format(c=cursor))
+    collector.send(Bind("p", "sd").encode() + Execute("p").encode() + Sync().encode())
+    collector.until_ready()
+    _fetched_under_the_right_plan(collector.query(f"FETCH ALL FROM {cursor}"))
+    collector.query("ROLLBACK")
+
+
+@pytest.mark.parametrize("inside", ["query", "function-call"])
+def test_a_query_inside_a_failed_batch_keeps_the_answers_in_step(
+    collector: RawWire, query_to_xml_oid: int, inside: str
+) -> None:
+    """The server ignores a Query (and the proxy's stand-in for a FunctionCall) after an error
+    in an extended batch: the proxy must skip it too, or later rows meet another's plan."""
+    collector.send(
+        Parse("sx", "SELECT 1, 2").encode() + Parse("sn", NOTES).encode() + Sync().encode()
+    )
+    assert kinds(collector.until_ready()) == b"11Z"
+    middle = (
+        Query("SELECT 1").encode()
+        if inside == "query"
+        else function_call(query_to_xml_oid, [b"SELECT 1", b"t", b"f", b""])
+    )
+    failing = Bind("x", "nowhere").encode() + middle
+    collector.send(failing + Bind("", "sx").encode() + Execute("").encode() + Sync().encode())
+    assert [e["C"] for e in errors(collector.until_ready())] == ["26000"]
+    collector.send(Bind("", "sn").encode() + Execute("").encode() + Sync().encode())
+    _notes_stay_redacted(collector.until_ready())
