@@ -1,9 +1,11 @@
-"""The PostgreSQL wire-protocol door (protocol 3.0), as sans-I/O codecs and state machines.
+"""The PostgreSQL wire-protocol door (protocol 3.0): any PostgreSQL client, the same pipeline.
 
-It sits between a client socket and the upstream socket: the listener feeds it bytes, it returns
-framed messages and the bytes to answer with, and the session loop decides what to relay. The
-first packet (SSL, cancel, startup) is classified in `startup`, typed messages are framed in
-`messages` and decoded or encoded in `frontend` (what clients send) and `backend` (what servers
-send), and `auth` runs SCRAM against clients and logs the proxy in upstream. Nothing here touches
-a socket, so every exchange is tested byte for byte without a network.
+`server` listens and gives each connection a login (`login`: first packets, TLS, SCRAM against
+the principal's verifier, the session's purpose) and a `session`, which opens its own upstream
+connection (`upstream`, `dsn`) and relays both ways: `forward` plans every statement through the
+pipeline and relays the rewritten text, `relay` matches the server's answers to what was asked
+(`expect`), cuts hidden columns, masks and holds rows until audited (`results`), and the
+session's statement and portal names are mirrored as the server confirms them (`names`). The
+codecs (`messages`, `frontend`, `backend`, `startup`, `auth`, `cancel`) touch no socket, so every
+exchange is tested byte for byte without a network.
 """
