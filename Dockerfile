@@ -29,7 +29,7 @@ COPY config/container.toml ./config/container.toml
 USER palata
 # the audit spool (records written while the audit store was unreachable): keep it on a volume
 VOLUME ["/var/lib/palata"]
-EXPOSE 8080
+EXPOSE 8080 6432
 HEALTHCHECK --interval=10s --timeout=3s \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2)"
 ENTRYPOINT ["palata-proxy"]
