@@ -42,6 +42,8 @@ class ParseStep:
     plan: StatementPlan | None
     refusal: ProxyError | None
     change: Change | None = None
+    request: QueryRequest | None = None  # for the audit, should the server refuse it
+    started: tuple[datetime, float] = (datetime.min, 0.0)
 
 
 @dataclass
@@ -50,6 +52,9 @@ class BindStep:
     statement: str
     refusal: ProxyError | None = None  # the Bind was sent so that the server refuses it
     change: Change | None = None
+    request: QueryRequest | None = None  # for the audit, should the server refuse it
+    plan: StatementPlan | None = None
+    started: tuple[datetime, float] = (datetime.min, 0.0)
 
 
 @dataclass

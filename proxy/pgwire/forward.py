@@ -161,7 +161,8 @@ class ClientMessages:
         text = planned[0].text if planned else ""
         made = Prepared(text, rows_plan, effect=effect)
         change = self.names.propose(Change("S", message.name, made))
-        self.expectations.add(ParseStep(message.name, rows_plan, None, change))
+        own = replace(request, sql=text)
+        self.expectations.add(ParseStep(message.name, rows_plan, None, change, own, started))
         sql = plan.sql if plan is not None else ""  # no statement (only comments): an empty one
         self._to_upstream(Parse(message.name, sql, message.param_types).encode())
 
@@ -181,7 +182,9 @@ class ClientMessages:
         )
         portal = Prepared(statement.text, plan, formats, params, effect=statement.effect)
         change = self.names.propose(Change("P", message.portal, portal))
-        self.expectations.add(BindStep(message.portal, message.statement, None, change))
+        request = replace(self._request(statement.text), params=params)
+        step = BindStep(message.portal, message.statement, None, change, request, plan, _now())
+        self.expectations.add(step)
         if formats == message.result_formats:
             self._to_upstream(frame.raw)
         else:

@@ -15,11 +15,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from proxy.errors import ConfigError, ProxyError
+from proxy.errors import AccessDenied, ConfigError, ProxyError
 from proxy.identity.principals import Principal, PrincipalDirectory
 from proxy.pgwire.auth import ScramServerAuth
 from proxy.pgwire.errors import InvalidPassword, ProtocolViolation
@@ -49,9 +49,6 @@ class Login:
     purpose: str
     database: str
     settings: dict[str, str]  # startup parameters to apply upstream (DateStyle, TimeZone, ...)
-
-
-Reader = Callable[[int], "asyncio.Future[bytes]"]
 
 
 class ClientStream:
@@ -141,7 +138,7 @@ async def log_in(
     database = parameters.get("database") or user
     if database != expected_database:
         raise UnknownDatabase(f'database "{database}" does not exist')
-    stated = stated_purpose(parameters.get("options", ""))
+    stated = session_purpose(parameters)
     settings = {k: v for k, v in filtered.kept.items() if k not in ("user", "database")}
     return Login(principal, resolve_purpose(principal, stated), database, settings)
 
@@ -170,10 +167,23 @@ async def _authenticate(client: ClientStream, user: str, principals: PrincipalDi
         raise InvalidPassword(user)
 
 
-def stated_purpose(options: str) -> str | None:
-    """The value of `palata.purpose` in the startup `options`, read as the server reads them:
+def session_purpose(parameters: Mapping[str, str]) -> str | None:
+    """The purpose the client states: `palata.purpose` in the startup options, or as a startup
+    parameter of its own (drivers' `server_settings`); stating it twice differently is refused."""
+    stated = set(stated_purposes(parameters.get("options", "")))
+    for name, value in parameters.items():
+        if name.lower() == PURPOSE_SETTING:
+            stated.add(value)
+    if len(stated) > 1:
+        raise AccessDenied("the purpose is stated more than once, differently: state it once")
+    return stated.pop() if stated else None
+
+
+def stated_purposes(options: str) -> list[str]:
+    """Each value of `palata.purpose` in the startup `options`, read as the server reads them:
     words split at unescaped white space, a backslash escaping the next character, each
-    setting as `-c name=value`, `-cname=value` or `--name=value`."""
+    setting as `-c name=value`, `-cname=value` or `--name=value`, names in any case."""
+    found: list[str] = []
     words = _option_words(options)
     for i, word in enumerate(words):
         if word == "-c" and i + 1 < len(words):
@@ -183,9 +193,9 @@ def stated_purpose(options: str) -> str | None:
         else:
             continue
         name, equals, value = setting.partition("=")
-        if equals and name == PURPOSE_SETTING:
-            return value
-    return None
+        if equals and name.lower() == PURPOSE_SETTING:
+            found.append(value)
+    return found
 
 
 def _option_words(options: str) -> list[str]:

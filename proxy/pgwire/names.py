@@ -127,12 +127,13 @@ class SessionNames:
             if self.holds("P", name):
                 return None, None, DuplicateCursor(f'cursor "{name}" already exists')
             formats = BINARY if command.binary else ()
-            cursor = Prepared(statement.text, plan, formats, (), command.holdable)
+            cursor = Prepared(command.held or statement.text, plan, formats, (), command.holdable)
             return plan, Change("P", name, cursor), None
         if command.verb == "prepare":
             if self.holds("S", name):
                 return None, None, StatementExists(f'prepared statement "{name}" already exists')
-            return plan, Change("S", name, Prepared(statement.text, plan)), None
+            prepared = Prepared(command.held or statement.text, plan)
+            return plan, Change("S", name, prepared), None
         if command.verb in ("fetch", "move", "execute"):
             held = self.get("S" if command.verb == "execute" else "P", name)
             if held is None or held.plan is None:

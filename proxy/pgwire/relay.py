@@ -30,9 +30,9 @@ from proxy.pgwire.expect import (
 )
 from proxy.pgwire.messages import Frame
 from proxy.pgwire.names import SessionNames
-from proxy.pgwire.results import visible_fields
+from proxy.pgwire.results import ResultBuffer, visible_fields
 from proxy.pipeline.output_masks import OutputMasker
-from proxy.upstream.errors import VALUE_BEARING_CLASSES, UpstreamError
+from proxy.upstream.errors import HTTP_STATUS_BY_CLASS, VALUE_BEARING_CLASSES, UpstreamError
 
 log = logging.getLogger(__name__)
 
@@ -145,10 +145,11 @@ class Relay:
         head = self.expectations.head
         refusal = getattr(head, "refusal", None)
         fields = backend.decode_fields(frame.payload)
-        if isinstance(head, Run) and refusal is None:
+        failed = _failed_run(head) if refusal is None else None
+        if failed is not None:
             # the failure is on record before the client sees it; the record's reason is
             # always scrubbed (a message can quote a value)
-            await self.complete(head, 0, database_error(fields, scrub=True))
+            await self.complete(failed, 0, database_error(fields, scrub=True))
         if refusal is not None:
             out = refusal_message(refusal)
         elif self.scrub_errors:
@@ -230,6 +231,16 @@ class Relay:
         raise ProtocolViolation(f"unexpected message {kind!r} answering Describe")
 
 
+def _failed_run(head: object) -> Run | None:
+    """The statement an error ends, as the audit records it: a run, or the Parse or Bind of
+    one (the server plans and checks parameters there, and can fail before any Execute)."""
+    if isinstance(head, Run):
+        return head
+    if isinstance(head, ParseStep | BindStep) and head.request is not None:
+        return Run(head.request, head.plan, ResultBuffer(head.plan, ()), head.started)
+    return None
+
+
 def refusal_message(refusal: ProxyError) -> bytes:
     """The ErrorResponse for a statement the proxy refused, naming its audit record."""
     detail = f"audit record {refusal.audit_id}" if refusal.audit_id else None
@@ -250,4 +261,6 @@ def database_error(fields: dict[str, str], *, scrub: bool) -> UpstreamError:
     """The database's error as a project error (for the audit record)."""
     sqlstate = fields.get("C", "XX000")
     message = scrubbed(fields)["M"] if scrub else fields.get("M", "")
-    return UpstreamError(f"database error: {message}", sqlstate, 400)
+    # the HTTP door's mapping: the audit tells a refusal (4xx) from a failure (5xx) by it
+    status = 403 if sqlstate == "42501" else HTTP_STATUS_BY_CLASS.get(sqlstate[:2], 502)
+    return UpstreamError(f"database error: {message}", sqlstate, status)

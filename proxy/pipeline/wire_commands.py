@@ -43,6 +43,7 @@ class WireCommand:
     name: str | None  # None: ALL
     binary: bool = False  # DECLARE BINARY: the cursor's rows come in binary
     holdable: bool = False  # DECLARE … WITH HOLD: the cursor outlives its transaction
+    held: str | None = None  # the held query's text (what the audit names its runs by)
 
 
 @dataclass(frozen=True)
@@ -52,14 +53,20 @@ class PlannedCommand:
 
 
 PlanQuery = Callable[[ParsedStatement], StatementPlan]
+CheckType = Callable[[Any], None]  # refuses a type name that is not a built-in type
 
 
-def plan_command(parsed: ParsedStatement, plan_query: PlanQuery) -> PlannedCommand:
-    """The command with its SQL to relay; `plan_query` plans a held query."""
+def plan_command(
+    parsed: ParsedStatement, plan_query: PlanQuery, check_type: CheckType
+) -> PlannedCommand:
+    """The command with its SQL to relay; `plan_query` plans a held query, `check_type`
+    refuses a PREPARE parameter type that is not built in (its input function would run)."""
     stmt = parsed.stmt
     if isinstance(stmt, ast.DeclareCursorStmt):
         return _declare(parsed, stmt, plan_query)
     if isinstance(stmt, ast.PrepareStmt):
+        for type_name in stmt.argtypes or ():
+            check_type(type_name)
         return _prepare(parsed, stmt, plan_query)
     if isinstance(stmt, ast.FetchStmt):
         verb: Verb = "move" if stmt.ismove else "fetch"
@@ -83,9 +90,8 @@ def _declare(parsed: ParsedStatement, stmt: Any, plan_query: PlanQuery) -> Plann
     words = [f"DECLARE {quote_ident(stmt.portalname)}"]
     words += [w for bit, w in _CURSOR_WORDS if options & bit]
     words.append("CURSOR WITH HOLD FOR" if options & CURSOR_HOLD else "CURSOR FOR")
-    command = WireCommand(
-        "declare", stmt.portalname, bool(options & CURSOR_BINARY), bool(options & CURSOR_HOLD)
-    )
+    binary, holdable = bool(options & CURSOR_BINARY), bool(options & CURSOR_HOLD)
+    command = WireCommand("declare", stmt.portalname, binary, holdable, RawStream()(stmt.query))
     return PlannedCommand(command, _around(plan, " ".join(words) + " " + plan.sql))
 
 
@@ -101,7 +107,8 @@ def _prepare(parsed: ParsedStatement, stmt: Any, plan_query: PlanQuery) -> Plann
     plan = plan_query(ParsedStatement(stmt.query, parsed.text, parsed.fingerprint))
     types = ", ".join(RawStream()(t) for t in stmt.argtypes or ())
     head = f"PREPARE {quote_ident(stmt.name)}" + (f" ({types})" if types else "")
-    return PlannedCommand(WireCommand("prepare", stmt.name), _around(plan, f"{head} AS {plan.sql}"))
+    command = WireCommand("prepare", stmt.name, held=RawStream()(stmt.query))
+    return PlannedCommand(command, _around(plan, f"{head} AS {plan.sql}"))
 
 
 def _around(plan: StatementPlan, sql: str) -> StatementPlan:

@@ -22,7 +22,9 @@ from proxy.pipeline.request import QueryRequest
 from proxy.pipeline.wire_commands import COMMAND_TYPES, WireCommand, plan_command
 from proxy.policy import PolicyEngine
 from proxy.sql import UndefinedColumn, UndefinedRelation
-from proxy.sql.analyze import DEFAULT_LIMITS, analyze_statement
+from proxy.sql.analyze import DEFAULT_LIMITS, DEFAULT_SEARCH_PATH, analyze_statement
+from proxy.sql.context import Walk
+from proxy.sql.expressions import check_type
 from proxy.sql.guard import ParsedStatement, parse_statements
 
 
@@ -86,7 +88,10 @@ class WirePlanner:
 
     def _planned(self, request: QueryRequest, parsed: ParsedStatement) -> PlannedStatement:
         if isinstance(parsed.stmt, COMMAND_TYPES):
-            planned = plan_command(parsed, lambda held: self._plan(request, held))
+            walk = Walk(self._catalog.snapshot, DEFAULT_SEARCH_PATH)
+            planned = plan_command(
+                parsed, lambda held: self._plan(request, held), lambda t: check_type(t, walk)
+            )
             return PlannedStatement(parsed.text, planned.plan, command=planned.command)
         return PlannedStatement(parsed.text, self._plan(request, parsed))
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pglast import parser
 
 COMMENTS = frozenset({"C_COMMENT", "SQL_COMMENT"})
+LITERALS = frozenset({"SCONST", "USCONST", "ICONST", "FCONST", "BCONST", "XCONST"})
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,25 @@ class NormalizedStatement:
 
 
 def normalize_statement(sql: str) -> NormalizedStatement:
-    text = parser.normalize(sql)
+    text = _without_literals(parser.normalize(sql))
     return NormalizedStatement(_without_comments(text), parser.fingerprint(sql))
+
+
+def _without_literals(text: str) -> str:
+    """PostgreSQL's normaliser leaves constants where it does not look (the query of a
+    PREPARE, the arguments of an EXECUTE): any literal still there becomes a placeholder too."""
+    tokens = list(parser.scan(text))
+    numbers = [int(text[t.start + 1 : t.end + 1]) for t in tokens if t.name == "PARAM"]
+    following = max(numbers, default=0)
+    pieces: list[str] = []
+    cursor = 0
+    for token in tokens:
+        if token.name in LITERALS:
+            following += 1
+            pieces += [text[cursor : token.start], f"${following}"]
+            cursor = token.end + 1  # the scanner's ends are inclusive
+    pieces.append(text[cursor:])
+    return "".join(pieces)
 
 
 def _without_comments(text: str) -> str:

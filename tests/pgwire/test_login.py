@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from proxy.errors import ProxyError
-from proxy.pgwire.login import ClientStream, first_contact, stated_purpose
+from proxy.pgwire.login import ClientStream, first_contact, session_purpose
 from proxy.pgwire.messages import INT32
 from proxy.pgwire.startup import (
     GSSENC_REQUEST_CODE,
@@ -78,17 +78,35 @@ async def test_first_packets(
 
 
 @pytest.mark.parametrize(
-    ("options", "purpose"),
+    ("parameters", "purpose"),
     [
-        pytest.param("", None, id="none"),
-        pytest.param("-c palata.purpose=marketing", "marketing", id="dash-c"),
-        pytest.param("-cpalata.purpose=marketing", "marketing", id="joined"),
-        pytest.param("--palata.purpose=marketing", "marketing", id="double-dash"),
-        pytest.param("-c role=postgres -c palata.purpose=x", "x", id="among-others"),
-        pytest.param(r"-c palata.purpose=debt_collection\ ", "debt_collection ", id="escaped"),
-        pytest.param("-c palata.purposes=x", None, id="other-name"),
-        pytest.param("palata.purpose=x", None, id="no-flag"),
+        pytest.param({}, None, id="none"),
+        pytest.param({"options": "-c palata.purpose=marketing"}, "marketing", id="dash-c"),
+        pytest.param({"options": "-cpalata.purpose=marketing"}, "marketing", id="joined"),
+        pytest.param({"options": "--palata.purpose=marketing"}, "marketing", id="double-dash"),
+        pytest.param({"options": "-c PALATA.PURPOSE=x"}, "x", id="any-case"),
+        pytest.param({"options": "-c role=postgres -c palata.purpose=x"}, "x", id="among-others"),
+        pytest.param({"options": r"-c palata.purpose=debt_collection\ "}, "debt_collection ",
+                     id="escaped"),
+        pytest.param({"options": "-c palata.purposes=x"}, None, id="other-name"),
+        pytest.param({"options": "palata.purpose=x"}, None, id="no-flag"),
+        pytest.param({"palata.purpose": "x"}, "x", id="startup-parameter"),
+        pytest.param({"options": "-c palata.purpose=x", "palata.purpose": "x"}, "x",
+                     id="twice-the-same"),
+    ],
+)  # fmt: skip
+def test_purpose_stated_at_login(parameters: dict[str, str], purpose: str | None) -> None:
+    assert session_purpose({"user": "u", **parameters}) == purpose
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        pytest.param({"options": "-c palata.purpose=a -c palata.purpose=b"}, id="options"),
+        pytest.param({"options": "-c palata.purpose=a", "palata.purpose": "b"}, id="both-ways"),
     ],
 )
-def test_purpose_in_options(options: str, purpose: str | None) -> None:
-    assert stated_purpose(options) == purpose
+def test_two_different_purposes_are_refused(parameters: dict[str, str]) -> None:
+    with pytest.raises(ProxyError, match="more than once") as refused:
+        session_purpose({"user": "u", **parameters})
+    assert refused.value.sqlstate == "42501"

@@ -746,3 +746,67 @@ def test_a_query_inside_a_failed_batch_keeps_the_answers_in_step(
     assert [e["C"] for e in errors(collector.until_ready())] == ["26000"]
     collector.send(Bind("", "sn").encode() + Execute("").encode() + Sync().encode())
     _notes_stay_redacted(collector.until_ready())
+
+
+# -- the audit of what the server refused or ran by name (third review) -------------------------
+
+
+def _records_since(fixture_dsn: str, since: datetime) -> list[asyncpg.Record]:
+    sql = (
+        "SELECT sql, outcome, sqlstate, kind, rows FROM palata_audit.records"
+        " WHERE at >= $1 AND door = 'pgwire' AND principal = 'collector' ORDER BY seq"
+    )
+    return asyncio.run(_fetch(fixture_dsn, sql, since))
+
+
+def test_prepare_and_execute_literals_stay_out_of_the_audit(
+    collector: RawWire, fixture_dsn: str, iins: dict[int, str]
+) -> None:
+    since = datetime.now(UTC)
+    iin = iins[1]
+    collector.query(f"PREPARE lit AS SELECT id, notes FROM debtors WHERE iin = '{iin}'")
+    collector.query("PREPARE arg(text) AS SELECT id FROM debtors WHERE iin = $1")
+    collector.query(f"EXECUTE arg('{iin}')")
+    collector.query("DEALLOCATE ALL")
+    kept = [r["sql"] for r in _records_since(fixture_dsn, since)]
+    assert len(kept) == 4 and not [text for text in kept if iin in (text or "")], kept
+
+
+@pytest.mark.parametrize(
+    ("sql", "sqlstate"),
+    [
+        pytest.param("SELECT id FROM debtors WHERE 'x'::int = 1", "22P02", id="fails-at-parse"),
+        pytest.param("SELECT 1/0", "22012", id="fails-at-bind"),
+    ],
+)
+def test_statements_the_server_refuses_before_execute_are_recorded(
+    collector: RawWire, fixture_dsn: str, sql: str, sqlstate: str
+) -> None:
+    """Recorded with their SQLSTATE, classed as the HTTP door classes it (class 22: the
+    client's input, `denied`; a server-side failure such as 57014: `failed`)."""
+    since = datetime.now(UTC)
+    collector.send(extended(sql) + Sync().encode())
+    assert [e["C"] for e in errors(collector.until_ready())] == [sqlstate]
+    found = [(r["outcome"], r["sqlstate"]) for r in _records_since(fixture_dsn, since)]
+    assert found == [("denied", sqlstate)], found
+
+
+def test_a_cancelled_statement_is_recorded_as_failed(collector: RawWire, fixture_dsn: str) -> None:
+    since = datetime.now(UTC)
+    collector.query("SET statement_timeout = 50")
+    assert [e["C"] for e in errors(collector.query(SLOW))] == ["57014"]
+    collector.query("RESET statement_timeout")
+    found = [(r["outcome"], r["sqlstate"]) for r in _records_since(fixture_dsn, since)]
+    assert ("failed", "57014") in found, found
+
+
+def test_a_statement_prepared_in_sql_is_audited_by_its_query(
+    collector: RawWire, fixture_dsn: str
+) -> None:
+    collector.query("PREPARE byname AS SELECT id FROM debtors ORDER BY id LIMIT 3")
+    since = datetime.now(UTC)
+    collector.send(Bind("b", "byname").encode() + Execute("b").encode() + Sync().encode())
+    assert len(rows(collector.until_ready())) == 3
+    collector.query("DEALLOCATE byname")
+    found = [(r["sql"], r["rows"]) for r in _records_since(fixture_dsn, since)]
+    assert found[0] == ("SELECT id FROM debtors ORDER BY id LIMIT $1", 3), found
