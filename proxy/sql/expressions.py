@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from pglast import ast
-from pglast.enums import SubLinkType, XmlExprOp
+from pglast.enums import SQLValueFunctionOp, SubLinkType, XmlExprOp
 
 from proxy.sql.columns import resolve_column_ref
 from proxy.sql.context import Walk
@@ -57,6 +57,14 @@ def deciding(node: Any, level: Level, walk: Walk) -> frozenset[Any]:
 
 
 def _constant(node: Any, level: Level, walk: Walk) -> Lineage:
+    return NONE
+
+
+def _value_function(node: Any, level: Level, walk: Walk) -> Lineage:
+    # session_user names the login the proxy connects with, not the principal's role: the
+    # proxy's infrastructure is not the client's business (current_user is the role, allowed)
+    if node.op == SQLValueFunctionOp.SVFOP_SESSION_USER:
+        raise StatementDenied("session_user is not allowed: it names the proxy's own login")
     return NONE
 
 
@@ -204,7 +212,7 @@ def _sublink(node: Any, level: Level, walk: Walk) -> Lineage:
 _HANDLERS: dict[type, Handler] = {
     ast.A_Const: _constant,
     ast.ParamRef: _constant,  # $n values are client data, not columns
-    ast.SQLValueFunction: _constant,
+    ast.SQLValueFunction: _value_function,
     ast.SetToDefault: _constant,
     ast.ColumnRef: _column_ref,
     ast.A_Expr: _a_expr,
