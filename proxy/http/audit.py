@@ -88,6 +88,10 @@ async def _search(
         written = await store.write(search_record(searcher, instance, criteria, started, error=exc))
         exc.audit_id = written.id  # the refusal names its record
         raise
+    except Exception:  # a failure of any other kind: on record too, then answered as one
+        failure = ProxyError("internal error: the search failed")
+        await store.write(search_record(searcher, instance, criteria, started, error=failure))
+        raise
     rows = len(page.records)
     await store.write(search_record(searcher, instance, criteria, started, rows=rows))
     cursor = None if page.next_cursor is None else page.next_cursor.encode()

@@ -24,7 +24,12 @@ from proxy.identity.principals import Principal, PrincipalDirectory
 from proxy.pgwire.auth import ScramServerAuth
 from proxy.pgwire.errors import InvalidPassword, ProtocolViolation
 from proxy.pgwire.frontend import PasswordPayload
-from proxy.pgwire.messages import FrameReader, StartupFrameReader
+from proxy.pgwire.messages import (
+    DEFAULT_MAX_MESSAGE,
+    MAX_LOGIN_MESSAGE,
+    FrameReader,
+    StartupFrameReader,
+)
 from proxy.pgwire.startup import (
     CancelRequest,
     GSSENCRequest,
@@ -56,7 +61,9 @@ class ClientStream:
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
-        self.frames = FrameReader()
+        # small until the client has logged in: nobody unauthenticated makes the proxy hold
+        # a 16 MiB message (`logged_in` lifts the limit)
+        self.frames = FrameReader(max_message=MAX_LOGIN_MESSAGE)
         self.encrypted = False
         self._leftover = b""
 
@@ -70,6 +77,9 @@ class ClientStream:
             if payload is not None:
                 self._leftover = packets.rest()
                 return payload
+
+    def logged_in(self) -> None:
+        self.frames.allow(DEFAULT_MAX_MESSAGE)
 
     def leftover(self) -> bytes:
         rest, self._leftover = self._leftover, b""
@@ -134,6 +144,7 @@ async def log_in(
         await client.send(negotiation)
     user = parameters["user"]
     await _authenticate(client, user, principals)
+    client.logged_in()
     principal = principals.principals[user]
     database = parameters.get("database") or user
     if database != expected_database:

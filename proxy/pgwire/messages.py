@@ -17,6 +17,7 @@ from proxy.pgwire.errors import ProtocolViolation
 
 DEFAULT_MAX_MESSAGE = 16 * 1024 * 1024
 MAX_STARTUP_PACKET = 10_000  # the server's own MAX_STARTUP_PACKET_LENGTH
+MAX_LOGIN_MESSAGE = 65_535  # the server's PG_MAX_AUTH_TOKEN_LENGTH: SASL messages are small
 HEADER = struct.Struct("!ci")
 LENGTH = struct.Struct("!i")
 INT16 = struct.Struct("!h")
@@ -71,6 +72,10 @@ class FrameReader:
                 start = end
         del buffer[:start]
         return frames
+
+    def allow(self, max_message: int) -> None:
+        """Change the largest message accepted from now on (larger once a client logged in)."""
+        self._max = max_message
 
     @property
     def buffered(self) -> int:

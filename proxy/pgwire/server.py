@@ -47,6 +47,8 @@ from proxy.sql.quoting import quote_ident
 log = logging.getLogger(__name__)
 
 HIDDEN_PARAMETERS = ("session_authorization", "is_superuser")
+# connections logging in at once (each may take LOGIN_TIMEOUT_S): past it, refused at once
+MAX_LOGGING_IN = 256
 CLIENT_OWNED = ("application_name",)  # what the client was told stands until it changes it
 
 
@@ -74,6 +76,7 @@ class WireDoor:
         self._tls_required = wire.tls == "require"
         self._sessions: set[asyncio.Task[None]] = set()
         self._parameters: dict[str, str] = {}
+        self._logging_in = 0  # connections accepted and not logged in yet
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -103,21 +106,32 @@ class WireDoor:
         await asyncio.gather(*self._sessions, return_exceptions=True)
 
     async def _serve(self, client: ClientStream, address: str | None) -> None:
+        if self._logging_in >= MAX_LOGGING_IN:  # a flood of half-open connections
+            raise TooManyLogins("too many connections are logging in at once: try again")
+        self._logging_in += 1
+        try:
+            login = await self._log_in(client, address)
+        finally:
+            self._logging_in -= 1
+        if login is not None:
+            await self._run_session(login, client, address)
+
+    async def _log_in(self, client: ClientStream, address: str | None) -> Login | None:
+        """The client's login, or None for a cancel request (answered by then)."""
         started = datetime.now(UTC), time.perf_counter()
         try:
             async with asyncio.timeout(LOGIN_TIMEOUT_S):
                 first = await first_contact(client, self._tls, self._tls_required)
                 if isinstance(first, CancelRequest):
                     await self._cancel(first)
-                    return
-                login = await log_in(client, first, self._principals, self.database)
+                    return None
+                return await log_in(client, first, self._principals, self.database)
         except ProxyError as exc:
             request = QueryRequest(UNAUTHENTICATED, "", "(login)", (), "pgwire", address)
             await self._pipeline.record_refusal(request, exc, *started)
             raise
         except TimeoutError:
             raise LoginTimeout("the client did not log in in time") from None
-        await self._run_session(login, client, address)
 
     async def learn_parameters(self) -> None:
         """The server's reported settings, from one login at the door's start: what a session
@@ -142,6 +156,11 @@ class WireDoor:
                 assert upstream.backend_pid is not None and upstream.backend_key is not None
                 behind = UpstreamCancelKey(self._target, upstream.backend_pid, upstream.backend_key)
                 requested = self._cancels.attach(key, behind)
+                log.info(
+                    "wire session of %s: upstream backend pid %d",
+                    login.principal.name,
+                    upstream.backend_pid,
+                )
                 return Opened(upstream, _changed(told, upstream.parameters), requested)
 
             limit = self._settings.pgwire.max_result_bytes
@@ -163,7 +182,9 @@ class WireDoor:
             if role is not None:
                 await run_simple(upstream, f"SET ROLE {quote_ident(role)}")
             for name, value in login.settings.items():
-                if name != "client_encoding":
+                # the upstream keeps the proxy's application_name (the DBA's way to see whose
+                # session it is): the client was told its own
+                if name not in ("client_encoding", "application_name"):
                     await run_simple(upstream, f"SET {quote_ident(name)} TO {_literal(value)}")
         except BaseException:
             await upstream.close()
@@ -180,6 +201,10 @@ class WireDoor:
 
 class LoginTimeout(ProxyError):
     sqlstate = "08006"
+
+
+class TooManyLogins(ProxyError):
+    sqlstate = "53300"  # too_many_connections
 
 
 def _changed(told: dict[str, str], parameters: dict[str, str]) -> bytes:

@@ -273,3 +273,18 @@ async def test_a_posted_search_needs_a_search_role(served: tuple[Client, Recordi
     assert (status, body["error"]["code"]) == (403, "42501")
     (record,) = store.written
     assert record.principal == "collector" and record.outcome == "denied"
+
+
+async def test_a_search_that_fails_unexpectedly_is_on_record(
+    served: tuple[Client, RecordingStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, store = served
+
+    async def broken(conn: object, search: object) -> object:
+        raise RuntimeError("a failure no one planned for")
+
+    monkeypatch.setattr("proxy.http.audit.search_records", broken)
+    response = await client.post("/v1/audit/search", json={"principal": "dpo"}, headers=DPO)
+    assert response.status == 500
+    (record,) = store.written
+    assert (record.kind, record.outcome) == ("audit_search", "failed")

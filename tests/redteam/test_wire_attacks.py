@@ -13,6 +13,7 @@ import os
 import secrets
 import shutil
 import ssl
+import struct
 import subprocess
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -810,3 +811,37 @@ def test_a_statement_prepared_in_sql_is_audited_by_its_query(
     collector.query("DEALLOCATE byname")
     found = [(r["sql"], r["rows"]) for r in _records_since(fixture_dsn, since)]
     assert found[0] == ("SELECT id FROM debtors ORDER BY id LIMIT $1", 3), found
+
+
+# -- before and around the login (fourth review) -------------------------------------------------
+
+
+def test_a_large_message_before_login_is_refused_at_its_header(port: int) -> None:
+    """Nobody unauthenticated makes the door hold a large message: refused on its length."""
+    with RawWire.open(port) as wire:
+        wire.send(encode_startup_message({"user": "nobody", "database": DATABASE}))
+        assert wire.next_frame().kind == b"R"
+        wire.send(b"p" + struct.pack("!i", 1_048_576) + b"\0" * 1024)
+        answer = wire.until_closed()
+    fields = error_fields(answer[-1])
+    assert (fields["S"], fields["C"]) == ("FATAL", "08P01"), fields
+
+
+async def _application_names(dsn: str, fixture_dsn: str) -> list[str]:
+    conn = await asyncpg.connect(dsn, server_settings={"application_name": "palata-proxy/dpo"})
+    try:
+        await conn.fetchval("SELECT 1")
+        rows = await _fetch(
+            fixture_dsn,
+            "SELECT application_name FROM pg_stat_activity WHERE application_name LIKE 'palata-%'",
+        )
+    finally:
+        await conn.close()
+    return [row["application_name"] for row in rows]
+
+
+def test_a_client_cannot_pass_its_session_off_as_another_principals(
+    wire_dsn: Callable[[str], str], fixture_dsn: str
+) -> None:
+    names = asyncio.run(_application_names(wire_dsn("collector"), fixture_dsn))
+    assert "palata-proxy/dpo" not in names and "palata-proxy/collector" in names, names
