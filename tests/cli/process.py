@@ -19,10 +19,14 @@ from tests.support import REPO, unused_port
 __all__ = ["get_json", "post_json", "run_cli", "running_cli", "unused_port", "wait_for_http"]
 
 
-def run_cli(args: Sequence[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: Sequence[str], timeout: float = 60, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `palata-proxy ARGS` to its end; `stdin` is its input (none when not given)."""
     return subprocess.run(
         [sys.executable, "-m", "proxy", *args],
         cwd=REPO,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -5,25 +5,22 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from proxy.cli import build_parser, identity
+from proxy.cli import identity
 from proxy.errors import ConfigError
 from proxy.identity.principals import PrincipalDirectory, token_digest
 from proxy.identity.scram import verifies
-from tests.support import REPO
+from tests.cli.process import run_cli
 
 PASSWORD = "s3cret wire password"
 LINE = re.compile(r'^scram_sha256 = "SCRAM-SHA-256\$(\d+):[^"]+"\n$')
 # the verb is written here; `proxy/cli/__init__.py` must list it for `python -m proxy` to reach it
-REGISTERED = re.search(r"^\s+identity\s", build_parser().format_help(), re.MULTILINE) is not None
 
 
 class Terminal(io.StringIO):
@@ -121,20 +118,6 @@ def test_a_terminal_with_two_different_answers_is_refused(monkeypatch: pytest.Mo
         scram(monkeypatch, Terminal())
 
 
-def run_cli_with_stdin(args: list[str], stdin: str) -> subprocess.CompletedProcess[str]:
-    # tests.cli.process.run_cli gives the process no input; the password travels on stdin here
-    return subprocess.run(
-        [sys.executable, "-m", "proxy", *args],
-        cwd=REPO,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={k: v for k, v in os.environ.items() if not k.startswith("PALATA_")},
-    )
-
-
-@pytest.mark.skipif(not REGISTERED, reason="proxy/cli/__init__.py does not list `identity` yet")
 @pytest.mark.parametrize(
     ("args", "status", "expected"),
     [
@@ -144,7 +127,7 @@ def run_cli_with_stdin(args: list[str], stdin: str) -> subprocess.CompletedProce
     ids=["verifier", "bad-iterations"],
 )
 def test_as_a_process(args: list[str], status: int, expected: str) -> None:
-    result = run_cli_with_stdin(args, PASSWORD + "\n")
+    result = run_cli(args, stdin=PASSWORD + "\n")
     assert result.returncode == status, result.stderr
     assert expected in result.stdout + result.stderr
     assert PASSWORD not in result.stdout + result.stderr
