@@ -16,6 +16,7 @@ from proxy.errors import ProxyError
 from proxy.pgwire.names import Change
 from proxy.pgwire.results import ResultBuffer
 from proxy.pipeline.output_masks import CatalogueGap
+from proxy.pipeline.pipeline import Started
 from proxy.pipeline.plan import StatementPlan
 from proxy.pipeline.request import QueryRequest
 
@@ -28,7 +29,7 @@ class Run:
     request: QueryRequest | None  # None: a refused statement (its refusal is recorded already)
     plan: StatementPlan | None
     buffer: ResultBuffer
-    started: tuple[datetime, float]
+    started: Started
     refusal: ProxyError | None = None  # the statement was replaced by one that fails
     portal: str | None = None  # the portal an Execute runs (None: a simple query's statement)
     gaps: list[CatalogueGap] = field(default_factory=list)  # the tripwire's findings
@@ -43,7 +44,7 @@ class ParseStep:
     refusal: ProxyError | None
     change: Change | None = None
     request: QueryRequest | None = None  # for the audit, should the server refuse it
-    started: tuple[datetime, float] = (datetime.min, 0.0)
+    started: Started = (datetime.min, 0.0)
 
 
 @dataclass
@@ -54,7 +55,7 @@ class BindStep:
     change: Change | None = None
     request: QueryRequest | None = None  # for the audit, should the server refuse it
     plan: StatementPlan | None = None
-    started: tuple[datetime, float] = (datetime.min, 0.0)
+    started: Started = (datetime.min, 0.0)
 
 
 @dataclass

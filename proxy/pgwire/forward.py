@@ -45,10 +45,9 @@ from proxy.pgwire.messages import Frame
 from proxy.pgwire.names import Change, Prepared, SessionNames, Target
 from proxy.pgwire.results import ResultBuffer, result_formats
 from proxy.pipeline import Pipeline
+from proxy.pipeline.pipeline import Started
 from proxy.pipeline.request import QueryRequest
 from proxy.pipeline.wire_plan import PlannedStatement
-
-Started = tuple[datetime, float]  # when a statement arrived: UTC time, time.perf_counter()
 
 # fails at parse analysis (no such relation can exist in pg_catalog), so the server refuses it
 # where the client's statement stood; its error is replaced by the proxy's refusal
@@ -117,7 +116,7 @@ class ClientMessages:
         self,
         request: QueryRequest,
         statement: PlannedStatement,
-        started: tuple[datetime, float],
+        started: Started,
         formats: tuple[int, ...],
     ) -> tuple[Run, str]:
         own = replace(request, sql=statement.text)
@@ -283,7 +282,7 @@ def _needs_types(portal: Prepared) -> bool:
     return masked or any(w is not None for w in plan.tripwires)
 
 
-def _now() -> tuple[datetime, float]:
+def _now() -> Started:
     return datetime.now(UTC), time.perf_counter()
 
 

@@ -32,7 +32,7 @@ from proxy.pgwire.messages import Frame
 from proxy.pgwire.names import SessionNames
 from proxy.pgwire.results import ResultBuffer, visible_fields
 from proxy.pipeline.output_masks import OutputMasker
-from proxy.upstream.errors import HTTP_STATUS_BY_CLASS, VALUE_BEARING_CLASSES, UpstreamError
+from proxy.upstream.errors import UpstreamError, scrubbed_message, status_for
 
 log = logging.getLogger(__name__)
 
@@ -251,16 +251,14 @@ def scrubbed(fields: dict[str, str]) -> dict[str, str]:
     """An error's fields for a principal who does not see everything in clear: no detail,
     context, hint or internal query, and no message that could quote a row's value."""
     out = backend.scrub_fields(fields)
-    generic = VALUE_BEARING_CLASSES.get(fields.get("C", "XX000")[:2])
-    if generic is not None:
-        out["M"] = generic
+    if "M" in fields:
+        out["M"] = scrubbed_message(fields.get("C", "XX000"), fields["M"])
     return out
 
 
 def database_error(fields: dict[str, str], *, scrub: bool) -> UpstreamError:
     """The database's error as a project error (for the audit record)."""
     sqlstate = fields.get("C", "XX000")
-    message = scrubbed(fields)["M"] if scrub else fields.get("M", "")
-    # the HTTP door's mapping: the audit tells a refusal (4xx) from a failure (5xx) by it
-    status = 403 if sqlstate == "42501" else HTTP_STATUS_BY_CLASS.get(sqlstate[:2], 502)
-    return UpstreamError(f"database error: {message}", sqlstate, status)
+    message = fields.get("M", "")
+    message = scrubbed_message(sqlstate, message) if scrub else message
+    return UpstreamError(f"database error: {message}", sqlstate, status_for(sqlstate))

@@ -87,13 +87,14 @@ class WireDoor:
         address = str(peer[0]) if isinstance(peer, tuple) else None
         try:
             await self._serve(client, address)
-        except ProxyError as exc:
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass  # the client left: there is no one to tell
+        except Exception as exc:  # fail closed: the connection ends, and the client is told why
+            if not isinstance(exc, ProxyError):
+                log.exception("wire connection failed")
+                exc = ProxyError("internal error: the connection was closed (see the proxy's log)")
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await client.send(backend.error_for(exc, fatal=True))
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        except Exception:
-            log.exception("wire connection failed")
         finally:
             self._sessions.discard(task)
             writer.close()

@@ -29,7 +29,7 @@ from proxy.pgwire.errors import ProtocolViolation
 from proxy.pgwire.frontend import Query
 from proxy.pgwire.messages import Frame, FrameReader, cstring, frame
 from proxy.pgwire.startup import encode_cancel_request, encode_ssl_request, encode_startup_message
-from proxy.upstream.errors import HTTP_STATUS_BY_CLASS, VALUE_BEARING_CLASSES, UpstreamError
+from proxy.upstream.errors import UpstreamError, scrubbed_message, status_for
 
 TERMINATE = frame(b"X")
 
@@ -237,11 +237,11 @@ def _refusal(fields: Mapping[str, str], target: UpstreamTarget, what: str) -> Pr
     values it is replaced by its class's generic one. The password is masked out as a last guard.
     """
     sqlstate = fields.get("C", "XX000")
-    message = VALUE_BEARING_CLASSES.get(sqlstate[:2]) or fields.get("M", "no message")
+    message = scrubbed_message(sqlstate, fields.get("M", "no message"))
     if target.password:
         message = message.replace(target.password, "***")
-    status = HTTP_STATUS_BY_CLASS.get(sqlstate[:2], 502)
-    return UpstreamError(f"the upstream database refused the {what}: {message}", sqlstate, status)
+    refused = f"the upstream database refused the {what}: {message}"
+    return UpstreamError(refused, sqlstate, status_for(sqlstate))
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,12 +56,22 @@ class StatementTimeout(ProxyError):
     http_status = 504
 
 
+def status_for(sqlstate: str) -> int:
+    """The HTTP status of a database error: what the audit tells refusals from failures by."""
+    return 403 if sqlstate == "42501" else HTTP_STATUS_BY_CLASS.get(sqlstate[:2], 502)
+
+
+def scrubbed_message(sqlstate: str, message: str) -> str:
+    """The message, or its class's generic one where a message can quote a row's value."""
+    return VALUE_BEARING_CLASSES.get(sqlstate[:2], message)
+
+
 def from_postgres_error(exc: asyncpg.PostgresError, *, scrub: bool) -> UpstreamError:
     sqlstate = str(getattr(exc, "sqlstate", None) or "XX000")
-    status = 403 if sqlstate == "42501" else HTTP_STATUS_BY_CLASS.get(sqlstate[:2], 502)
+    status = status_for(sqlstate)
     message = str(getattr(exc, "message", None) or type(exc).__name__)
     if scrub:
-        message = VALUE_BEARING_CLASSES.get(sqlstate[:2], message)
+        message = scrubbed_message(sqlstate, message)
     else:
         detail = getattr(exc, "detail", None)
         message = f"{message} ({detail})" if detail else message

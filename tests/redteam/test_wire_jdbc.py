@@ -6,7 +6,7 @@ tests/redteam/jdbc/WireCheck.java runs the checks as the collector and prints on
 a table. What pgjdbc 42.5.5 puts on the wire (named statements past prepareThreshold with binary
 results and no Describe, BEGIN pipelined with a named portal read by Execute(max_rows)):
 pgwire_and_bypass.md §1.2. The driver comes from Debian's `libpostgresql-jdbc-java`
-(.ci/run installs it); without it these tests fail, they do not skip.
+(`scripts/client-tools` installs it); without it these tests fail, they do not skip.
 """
 
 from __future__ import annotations
