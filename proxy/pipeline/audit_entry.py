@@ -23,6 +23,7 @@ from proxy.pipeline.request import QueryRequest
 from proxy.sql.errors import SqlRejected
 from proxy.sql.guard import SqlLimits, parse_statements
 from proxy.sql.normalize import NormalizedStatement, normalize_statement
+from proxy.sql.templates import Template, templated
 
 NORMALIZED_KEPT = 4096
 SERVED: Outcome = "served"
@@ -59,7 +60,7 @@ class AuditEntries:
         self._instance = instance
         self._keys = keys
         self._subject_cap = subject_cap
-        self._normalized: LruCache[str, NormalizedStatement] = LruCache(NORMALIZED_KEPT)
+        self._normalized: LruCache[str | Template, NormalizedStatement] = LruCache(NORMALIZED_KEPT)
 
     def served(
         self, request: QueryRequest, plan: StatementPlan, served: Served, timing: Timing
@@ -153,15 +154,19 @@ class AuditEntries:
 
     def _normalize(self, sql: str) -> NormalizedStatement | None:
         """The normalised text, or None when the guard refuses the text (the parser's C code
-        must not see it) or it does not parse."""
-        normalized = self._normalized.get(sql)
+        must not see it) or it does not parse. Texts that differ only in their literals
+        normalise alike (`$n` for each literal, the fingerprint ignores them): they share
+        their template's entry, so a simple-protocol client's texts are parsed once."""
+        split = templated(sql, SqlLimits().max_length)
+        key = sql if split is None else split.template
+        normalized = self._normalized.get(key)
         if normalized is None:  # failures are not kept: they are rare, and cheap to redo
             try:
                 parse_statements(sql, SqlLimits())
                 normalized = normalize_statement(sql)
             except (SqlRejected, ValueError):
                 return None
-            self._normalized.put(sql, normalized)
+            self._normalized.put(key, normalized)
         return normalized
 
     def _kind_of(self, sql: str) -> str:

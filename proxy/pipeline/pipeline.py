@@ -209,7 +209,7 @@ class Pipeline:
     async def plan_each(self, request: QueryRequest) -> tuple[PlannedStatement, ...]:
         """For the wire door, which relays statements itself: each statement of the request's
         text with its plan, or the refusal that stops it (`WirePlanner`)."""
-        return await self._wire.plan_each(request, plan_key(request, self._engine, self._catalog))
+        return await self._wire.plan_each(request)
 
     async def audit_served(
         self, request: QueryRequest, plan: StatementPlan, served: Served, started: Started
