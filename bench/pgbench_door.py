@@ -3,11 +3,13 @@
 It sits beside the data path, not in it: it makes a scratch database, fills it with `pgbench -i`,
 writes a policy folder in which one principal, `bench`, reads every pgbench table in clear (an
 empty catalogue: no personal data, so nothing is masked and no tripwire scans), provisions the
-principal's database role, starts the real `palata-proxy serve` with the wire door open and runs
-`pgbench -S` at each client count and protocol mode (`-M simple/extended/prepared`), directly and
-through the door. Then it holds `--idle` idle connections through the door at once and reports
-the proxy process's resident memory per connection. The proxy is stopped, the database dropped
-and the provisioned roles removed at the end, Ctrl-C included.
+principal's database role, starts the real `palata-proxy serve` with the wire door open and a
+bare TCP relay (`bench.bare_relay`, the ceiling of any one-event-loop Python relay here) and runs
+`pgbench -S` at each client count and protocol mode (`-M simple/extended/prepared`), directly,
+through the bare relay and through the door. Then it holds `--idle` idle connections through the
+door at once and reports the proxy process's resident memory per connection. The proxy and the
+relay are stopped, the database dropped and the provisioned roles removed at the end, Ctrl-C
+included.
 Run from the repository: `.venv/bin/python -m bench.pgbench_door --help`.
 """
 
@@ -23,8 +25,11 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import psutil  # type: ignore[import-untyped]  # no stubs in the dev extras
@@ -37,6 +42,8 @@ from bench.harness import (
     drop_database,
     running_wire_proxy,
     scratch_dsn,
+    stop_process,
+    unused_port,
 )
 from proxy.identity.scram import make_verifier
 
@@ -125,6 +132,50 @@ async def drop_roles(admin_dsn: str, prefix: str) -> None:
         await conn.close()
 
 
+# -- the bare relay -----------------------------------------------------------------------------
+
+
+@contextmanager
+def running_bare_relay(admin_dsn: str, log: Path) -> Iterator[int]:
+    """`bench.bare_relay` to the server of `admin_dsn` (over TCP), its port; in its own process
+    and session, as the proxy is (its own core; a Ctrl-C at the terminal reaches the benchmark
+    only), and stopped with SIGINT when the block ends."""
+    port, server = unused_port(), urlsplit(admin_dsn)
+    args = [sys.executable, "-m", "bench.bare_relay", "--listen-port", str(port)]
+    args += ["--upstream-host", server.hostname or "127.0.0.1"]
+    args += ["--upstream-port", str(server.port or 5432)]
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            args, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            wait_until_listening(process, log)
+            yield port
+        finally:
+            stop_process(process)
+
+
+def wait_until_listening(process: subprocess.Popen[bytes], log: Path) -> None:
+    """Until the relay has printed its `listening on` line (it has no /healthz to ask)."""
+    deadline = time.monotonic() + 30
+    while "listening on" not in log.read_text(errors="replace"):
+        if process.poll() is not None:
+            tail = log.read_text(errors="replace")[-2000:]
+            raise BenchError(f"the bare relay exited with status {process.returncode}:\n{tail}")
+        if time.monotonic() > deadline:
+            raise BenchError(f"the bare relay did not listen within 30 s (log: {log})")
+        time.sleep(0.1)
+
+
+def relayed_dsn(dsn: str, port: int) -> str:
+    """`dsn` with the relay's address for the server's and TLS off: the relay reads no TLS, and
+    the same role and password pass through it to the server."""
+    parts = urlsplit(dsn)
+    userinfo, at, _ = parts.netloc.rpartition("@")
+    query = "&".join(filter(None, [parts.query, "sslmode=disable"]))
+    return urlunsplit(parts._replace(netloc=f"{userinfo}{at}127.0.0.1:{port}", query=query))
+
+
 # -- pgbench ----------------------------------------------------------------------------------
 
 
@@ -133,12 +184,31 @@ class Run:
     mode: str
     clients: int
     direct_tps: float
-    proxy_tps: float
+    bare_tps: float  # through the bare relay
+    door_tps: float
     proxy_cpu: float  # the proxy process's CPU time over the door's run, in cores
 
     @property
-    def ratio(self) -> float:
-        return self.proxy_tps / self.direct_tps
+    def bare_ratio(self) -> float:
+        return self.bare_tps / self.direct_tps
+
+    @property
+    def door_ratio(self) -> float:
+        return self.door_tps / self.direct_tps
+
+    @property
+    def door_to_bare(self) -> float:
+        return self.door_tps / self.bare_tps
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Where pgbench connects: PostgreSQL, the bare relay, the door; and the proxy's process."""
+
+    direct: str
+    bare: str
+    door: str
+    proxy_pid: int
 
 
 def pgbench(conninfo: str, mode: str, clients: int, seconds: float, env: dict[str, str]) -> float:
@@ -169,25 +239,34 @@ def door_conninfo(proxy: ServingProxy, database: str) -> str:
     return f"host=127.0.0.1 port={proxy.pg_port} user={PRINCIPAL} dbname={database} sslmode=disable"
 
 
-def pgbench_runs(
-    proxy: ServingProxy, dsn: str, database: str, options: argparse.Namespace
-) -> list[Run]:
-    """Each mode and client count, direct then through the door, one after the other. A
-    statement the door refuses fails pgbench with the proxy's reason and audit record id."""
+def pgbench_runs(targets: Targets, options: argparse.Namespace) -> list[Run]:
+    """Each mode and client count, one run after the other. A statement the door refuses fails
+    pgbench with the proxy's reason and audit record id."""
     runs = []
     for mode in options.modes:
         for clients in options.clients:
             print(f"pgbench -M {mode} -c {clients} ...", file=sys.stderr, flush=True)
-            direct = pgbench(dsn, mode, clients, options.seconds, pgbench_env(None))
-            door = door_conninfo(proxy, database)
-            cpu, wall = busy_seconds(proxy.pid), time.monotonic()
-            try:
-                through = pgbench(door, mode, clients, options.seconds, pgbench_env(PASSWORD))
-            except BenchError as exc:
-                raise BenchError(f"through the door: {exc}") from None
-            cores = (busy_seconds(proxy.pid) - cpu) / (time.monotonic() - wall)
-            runs.append(Run(mode, clients, direct, through, cores))
+            runs.append(one_run(targets, mode, clients, options.seconds))
     return runs
+
+
+def one_run(targets: Targets, mode: str, clients: int, seconds: float) -> Run:
+    """Directly, through the bare relay (the caller's login passes through it), then the door."""
+    direct = pgbench(targets.direct, mode, clients, seconds, pgbench_env(None))
+    bare = pgbench_through("the bare relay", targets.bare, mode, clients, seconds, None)
+    cpu, wall = busy_seconds(targets.proxy_pid), time.monotonic()
+    door = pgbench_through("the door", targets.door, mode, clients, seconds, PASSWORD)
+    cores = (busy_seconds(targets.proxy_pid) - cpu) / (time.monotonic() - wall)
+    return Run(mode, clients, direct, bare, door, cores)
+
+
+def pgbench_through(
+    what: str, conninfo: str, mode: str, clients: int, seconds: float, password: str | None
+) -> float:
+    try:
+        return pgbench(conninfo, mode, clients, seconds, pgbench_env(password))
+    except BenchError as exc:
+        raise BenchError(f"through {what}: {exc}") from None
 
 
 def busy_seconds(pid: int) -> float:
@@ -264,31 +343,48 @@ class Results:
     idle: Idle
 
 
-def measure(proxy: ServingProxy, dsn: str, database: str, options: argparse.Namespace) -> Results:
-    runs = pgbench_runs(proxy, dsn, database, options)
+def measure(
+    proxy: ServingProxy, targets: Targets, database: str, options: argparse.Namespace
+) -> Results:
+    runs = pgbench_runs(targets, options)
     print(f"holding {options.idle} idle connections ...", file=sys.stderr, flush=True)
     idle = asyncio.run(hold_idle(proxy, options.upstream, database, options.idle))
     return Results(runs, idle)
 
 
+TABLE_HEAD = (
+    f"{'mode':10} {'clients':>7} {'direct tps':>11} {'bare tps':>9} {'door tps':>9} "
+    f"{'bare/direct':>11} {'door/direct':>11} {'door/bare':>9} {'proxy CPU':>9}"
+)
+
+
+def table_row(r: Run) -> str:
+    return (
+        f"{r.mode:10} {r.clients:7} {r.direct_tps:11,.0f} {r.bare_tps:9,.0f} {r.door_tps:9,.0f} "
+        f"{r.bare_ratio:11.3f} {r.door_ratio:11.3f} {r.door_to_bare:9.3f} {r.proxy_cpu:9.0%}"
+    )
+
+
+def ratio_lines(runs: list[Run], modes: tuple[str, ...]) -> list[str]:
+    lines = []
+    for mode in modes:
+        of_mode = [r for r in runs if r.mode == mode]
+        door = ", ".join(f"{r.clients} clients {r.door_ratio:.3f}" for r in of_mode)
+        bare = ", ".join(f"{r.clients} clients {r.door_to_bare:.3f}" for r in of_mode)
+        lines += [f"ratio door/direct, -M {mode}: {door}", f"ratio door/bare, -M {mode}: {bare}"]
+    return lines
+
+
 def report(results: Results, options: argparse.Namespace) -> str:
-    head = f"{'mode':10} {'clients':>7} {'direct tps':>11} {'door tps':>9} {'door/direct':>11}"
     lines = [
         f"pgbench -S (select-only), scale {options.scale}, {options.seconds:g} s per run; "
-        "tps without initial connection time; proxy CPU: the proxy process's CPU time during "
+        "tps without initial connection time; bare: through bench.bare_relay, a Python relay "
+        "copying bytes and doing nothing else; proxy CPU: the proxy process's CPU time during "
         "the door's run, in % of one core (its event loop runs on one)",
-        f"{head} {'proxy CPU':>9}",
-        *(
-            f"{r.mode:10} {r.clients:7} {r.direct_tps:11,.0f} {r.proxy_tps:9,.0f} {r.ratio:11.3f} "
-            f"{r.proxy_cpu:9.0%}"
-            for r in results.runs
-        ),
+        TABLE_HEAD,
+        *(table_row(r) for r in results.runs),
+        *ratio_lines(results.runs, options.modes),
     ]
-    for mode in options.modes:
-        ratios = ", ".join(
-            f"{r.clients} clients {r.ratio:.3f}" for r in results.runs if r.mode == mode
-        )
-        lines.append(f"ratio door/direct, -M {mode}: {ratios}")
     idle = results.idle
     mib = 1024 * 1024
     lines += [
@@ -349,8 +445,13 @@ def run(options: argparse.Namespace) -> Results:
             config = write_stage(folder, database, role_prefix)
             provision = [sys.executable, "-m", "proxy", "provision", "--config", str(config)]
             run_command([*provision, "--upstream", dsn], "provision", folder / "provision.log")
-            with running_wire_proxy(config, dsn, folder / "serve.log") as proxy:
-                return measure(proxy, dsn, database, options)
+            with (
+                running_wire_proxy(config, dsn, folder / "serve.log") as proxy,
+                running_bare_relay(options.upstream, folder / "bare_relay.log") as relay_port,
+            ):
+                door = door_conninfo(proxy, database)
+                targets = Targets(dsn, relayed_dsn(dsn, relay_port), door, proxy.pid)
+                return measure(proxy, targets, database, options)
     finally:
         asyncio.run(drop_database(options.upstream, database))
         asyncio.run(drop_roles(options.upstream, role_prefix))
@@ -365,7 +466,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         print(
-            "pgbench_door: interrupted; the proxy is stopped, the database and roles dropped",
+            "pgbench_door: interrupted; the proxy and the relay are stopped, the database and "
+            "roles dropped",
             file=sys.stderr,
         )
         return 130
