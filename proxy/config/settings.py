@@ -248,6 +248,63 @@ def _strict_boolean(value: Any) -> bool:
     raise ValueError("enabled must be true or false")
 
 
+class WebhookTarget(_Section):
+    """Where alerts are posted as JSON. With a secret (inline or in a file), each body is
+    signed: header `X-Palata-Signature: sha256=<hex HMAC of the body>`."""
+
+    url: str
+    secret: SecretStr | None = None
+    secret_file: Path | None = None
+    timeout_s: float = Field(default=5.0, gt=0, le=120)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> WebhookTarget:
+        if self.secret is not None and self.secret_file is not None:
+            raise ValueError("set secret or secret_file, not both")
+        return self
+
+    def secret_bytes(self) -> bytes | None:
+        if self.secret is not None:
+            return self.secret.get_secret_value().encode()
+        if self.secret_file is None:
+            return None
+        return read_key_file(self.secret_file, "detection.webhooks.secret_file", "webhook")
+
+
+class DetectionSection(_Section):
+    """Watching the audit trail for unlawful access (`proxy.watch`): the rules are policy
+    (`rules`, by default `detection.toml` in the policies folder); how often they run, who may
+    read alerts and lift suspensions, and where alerts are posted are deployment."""
+
+    enabled: bool = True
+    rules: Path | None = None  # unset: <policies.dir>/detection.toml
+    interval_s: float = Field(default=10.0, ge=0.1, le=3600)
+    settle_s: float = Field(default=5.0, ge=0, le=600)  # records younger than this wait a tick
+    security_roles: tuple[str, ...] = ("dpo", "security_analyst")
+    webhooks: tuple[WebhookTarget, ...] = ()
+    webhook_queue_max: int = Field(default=1000, ge=1, le=1_000_000)
+
+    @field_validator("enabled", mode="before")
+    @classmethod
+    def _strict_enabled(cls, value: Any) -> bool:
+        return _strict_boolean(value)
+
+    @field_validator("security_roles", mode="before")
+    @classmethod
+    def _roles_from_text(cls, value: Any) -> Any:
+        # from the environment: PALATA_DETECTION_SECURITY_ROLES=dpo,security_analyst
+        if isinstance(value, str):
+            return tuple(role.strip() for role in value.split(",") if role.strip())
+        return value
+
+
 class DemoSection(_Section):
     data_dir: Path = Path(".palata-demo")
     database: str = Field(default="palata", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
@@ -264,6 +321,7 @@ class Settings(_Section):
     policies: PoliciesSection = PoliciesSection()
     redaction: RedactionSection = RedactionSection()
     audit: AuditSection = AuditSection()
+    detection: DetectionSection = DetectionSection()
     demo: DemoSection = DemoSection()
 
     @property
@@ -275,3 +333,8 @@ class Settings(_Section):
                 "in PALATA_UPSTREAM_DSN or with --upstream"
             )
         return self.upstream.dsn
+
+    @property
+    def detection_rules(self) -> Path:
+        """The detection rules' file: `detection.rules`, else detection.toml in the policies."""
+        return self.detection.rules or self.policies.dir / "detection.toml"
