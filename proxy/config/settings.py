@@ -291,10 +291,14 @@ class DetectionSection(_Section):
     webhooks: tuple[WebhookTarget, ...] = ()
     webhook_queue_max: int = Field(default=1000, ge=1, le=1_000_000)
 
-    @field_validator("enabled", mode="before")
+    @field_validator("*", mode="before")
     @classmethod
-    def _strict_enabled(cls, value: Any) -> bool:
-        return _strict_boolean(value)
+    def _no_booleans_as_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name == "enabled":  # the one boolean: true or false, nothing else
+            return _strict_boolean(value)
+        if isinstance(value, bool):
+            raise ValueError(f"{info.field_name} must not be a boolean")
+        return value
 
     @field_validator("security_roles", mode="before")
     @classmethod
