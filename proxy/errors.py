@@ -8,6 +8,9 @@ on them and never contain personal data.
 
 from __future__ import annotations
 
+from datetime import datetime
+from urllib.parse import quote
+
 
 class ProxyError(Exception):
     """Base of every error the proxy raises on purpose."""
@@ -53,6 +56,31 @@ class AccessDenied(ProxyError):
 
     sqlstate = "42501"  # insufficient_privilege
     http_status = 403
+    # schema.table of each table the refused statement named, when the analysis got that far
+    # (the audit record keeps them: table names are not personal data)
+    tables: tuple[str, ...] = ()
+
+
+class PrincipalSuspended(AccessDenied):
+    """The principal is suspended (a detection rule's measure, or a security officer's): every
+    statement is refused until a security role lifts the suspension."""
+
+    def __init__(
+        self,
+        principal: str,
+        since: datetime,
+        alert_id: str | None = None,
+        rule: str | None = None,
+        suspension_id: str | None = None,
+    ) -> None:
+        by = f" by alert {alert_id}" if alert_id else ""
+        by += f" (rule {rule})" if rule else ""
+        super().__init__(
+            f"principal '{principal}' is suspended since {since.isoformat()}{by}; every "
+            "statement is refused until a security officer lifts it with "
+            f"POST /v1/suspensions/{quote(principal, safe='')}/lift"
+        )
+        self.suspension_id = suspension_id
 
 
 class UpstreamUnavailable(ProxyError):

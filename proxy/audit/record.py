@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import orjson
 
-Door = Literal["http", "pgwire", "cli"]
+Door = Literal["http", "pgwire", "cli", "watch"]  # watch: measures (suspend, lift, …)
 Outcome = Literal["served", "denied", "failed"]
 
 

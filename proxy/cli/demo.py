@@ -29,6 +29,7 @@ from proxy.cli.running import serve_http_until_stopped
 from proxy.config import Settings, load_settings
 from proxy.config.settings import DEFAULT_SPOOL_DIR
 from proxy.http.app import attach_audit, create_app
+from proxy.http.keys import METRICS
 from proxy.identity.demo import DEMO_PRINCIPALS_FILE
 from proxy.identity.principals import PrincipalDirectory
 from proxy.pgwire.server import serving_pgwire
@@ -44,6 +45,7 @@ from proxy.provision.startup import refuse_excess_privileges
 from proxy.upstream.dsn import redact_dsn, with_database
 from proxy.upstream.embedded import embedded_postgres
 from proxy.upstream.pool import Upstream, open_upstream
+from proxy.watch.startup import running_watch
 
 if TYPE_CHECKING:
     from proxy.synth import DatasetReport
@@ -158,9 +160,11 @@ async def _demo(
             banner = demo_banner(settings, principals, where, dataset, reused)
             print(f"{banner}\nReady in {time.monotonic() - started:.1f} s.", flush=True)
 
+        metrics = app[METRICS]
         async with (
             watch_catalog(pipeline.catalog, dsn, settings.upstream),
             serving_pgwire(settings, pipeline, principals),
+            running_watch(settings, audit.access, pipeline, app, upstream, principals, metrics),
         ):
             await serve_http_until_stopped(app, settings, ready)
 

@@ -8,6 +8,9 @@ lines stay aligned with input lines and nothing is lost; the command then ends w
 Messages name the line number and what is wrong, never the line's content. `--evaluate FILE`
 prints per-type precision, recall and F1 on a labelled file (`proxy.detection.evaluation`).
 The detector is the one the proxy redacts with (`proxy.detection.engine`).
+
+`detect replay` is another detection altogether: the unlawful-access rules over stored audit
+history (`proxy.cli.detect_replay`).
 """
 
 from __future__ import annotations
@@ -19,14 +22,20 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from proxy.cli import detect_replay
 from proxy.errors import ProxyError
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "detect", help="find personal data in JSON lines, or score the detector on labelled lines"
+        "detect",
+        help="find personal data in JSON lines, or score the detector on labelled lines",
+        usage="%(prog)s [-h] (--jsonl [FILE] | --evaluate FILE)\n"
+        "       %(prog)s replay --from T1 --to T2 [options]",
     )
-    mode = parser.add_mutually_exclusive_group(required=True)
+    # not required=True: argparse checks a parent's required group after the action's own
+    # parser ran, so `detect replay` would be refused; `run` checks it instead
+    mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--jsonl",
         nargs="?",
@@ -37,10 +46,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     mode.add_argument(
         "--evaluate", type=Path, metavar="FILE", help="labelled JSON lines to score against"
     )
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, detect_parser=parser)
+    actions = parser.add_subparsers(dest="detect_action", metavar="ACTION")
+    detect_replay.add_parser(actions)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.jsonl is None and args.evaluate is None:
+        args.detect_parser.error("one of the arguments --jsonl --evaluate is required")
     from proxy.detection.engine import Detector  # loads Presidio: this command only
 
     detector = Detector()

@@ -14,6 +14,7 @@ from proxy.cli.identity import role_sets, token_verifier
 from proxy.cli.running import serve_http_until_stopped
 from proxy.config import Settings, load_settings
 from proxy.http.app import attach_audit, create_app
+from proxy.http.keys import METRICS
 from proxy.identity.demo import refuse_demo_tokens
 from proxy.identity.jwt_tokens import JwtVerifier
 from proxy.identity.principals import PRINCIPALS_FILE, PrincipalDirectory
@@ -23,6 +24,7 @@ from proxy.pipeline.catalog_watch import watch_catalog
 from proxy.provision.startup import refuse_excess_privileges
 from proxy.upstream.dsn import redact_dsn
 from proxy.upstream.pool import open_upstream
+from proxy.watch.startup import running_watch
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +77,10 @@ async def _serve(settings: Settings, principals: PrincipalDirectory, verifier: J
             host, port = settings.http.host, settings.http.port
             log.info("HTTP door on http://%s:%d, upstream %s", host, port, redact_dsn(dsn))
 
+        metrics = app[METRICS]
         async with (
             watch_catalog(pipeline.catalog, dsn, settings.upstream),
             serving_pgwire(settings, pipeline, principals),
+            running_watch(settings, audit.access, pipeline, app, upstream, principals, metrics),
         ):
             await serve_http_until_stopped(app, settings, ready)

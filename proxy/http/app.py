@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from proxy.audit.search import AuditSearchStore
 from proxy.audit.trail import TrailAccess
 from proxy.config.settings import Settings
-from proxy.http import audit, monitoring, query
+from proxy.http import alerts, audit, monitoring, query
 from proxy.http.errors import error_middleware
 from proxy.http.keys import (
     AUDIT_STORE,
@@ -21,6 +22,7 @@ from proxy.http.keys import (
     PRINCIPALS,
     SETTINGS,
     UPSTREAM,
+    WATCH_STORE,
 )
 from proxy.identity.jwt_tokens import JwtVerifier
 from proxy.identity.principals import PrincipalDirectory
@@ -55,3 +57,10 @@ def attach_audit(app: web.Application, access: TrailAccess) -> None:
     """Give the app the audit trail: `GET /v1/audit` searches it, `/metrics` counts its writes."""
     app[AUDIT_STORE] = access
     app[METRICS].watch_audit(access.sink)
+
+
+def attach_watch(app: web.Application, access: AuditSearchStore) -> None:
+    """Give the app the watch's tables (beside the audit trail, through the same access): the
+    routes `/v1/alerts` and `/v1/suspensions` exist from here on. Before the app starts."""
+    app[WATCH_STORE] = access
+    app.add_routes(alerts.routes)

@@ -20,3 +20,6 @@ PIPELINE = web.AppKey("pipeline", Pipeline)
 JWT_VERIFIER = web.AppKey("jwt_verifier", JwtVerifier)
 # the audit trail for `GET /v1/audit`; set by whoever opens the store (serve), absent otherwise
 AUDIT_STORE: web.AppKey[AuditSearchStore] = web.AppKey("audit_store")
+# the watch's tables (alerts, suspensions) beside the audit trail, for `/v1/alerts` and
+# `/v1/suspensions`; set with `attach_watch`, absent otherwise (the routes are not there either)
+WATCH_STORE: web.AppKey[AuditSearchStore] = web.AppKey("watch_store")

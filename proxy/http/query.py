@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from aiohttp import web
@@ -69,7 +67,7 @@ async def _statement_of(request: web.Request) -> QueryRequest:
     """The request as the pipeline takes it; a refusal on the way (credentials, body, purpose)
     is recorded in the audit trail too, with whatever was known of it by then."""
     known = QueryRequest(UNAUTHENTICATED, "", "", (), "http", request.remote)
-    started = datetime.now(UTC), time.perf_counter()
+    started = request.app[PIPELINE].started()
     try:
         principal = authenticate(request)
         known = replace(known, principal=principal)

@@ -1,15 +1,15 @@
 """Prometheus metrics of one proxy instance, on a registry of its own.
 
 A registry per application (not the library's global one) keeps several apps in one process, as
-in the tests, from sharing counters. Label values are route templates and status codes, never
-anything taken from a request's content.
+in the tests, from sharing counters. Label values are route templates, status codes, and rule
+names and severities from `detection.toml`, never anything taken from a request's content.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 from prometheus_client import (
     CollectorRegistry,
@@ -26,6 +26,7 @@ from proxy import __version__
 from proxy.audit.sink import AuditMetrics
 
 CONTENT_TYPE = exposition.CONTENT_TYPE_LATEST
+DeliveryOutcome = Literal["sent", "failed", "dropped"]
 
 
 @dataclass
@@ -69,6 +70,20 @@ class Metrics:
             ["sqlstate"],
             registry=self.registry,
         )
+        self.alerts = Counter(
+            "palata_alerts",
+            "Alerts raised by the detection rules (counted by the instance that stored them)",
+            ["rule", "severity"],
+            registry=self.registry,
+        )
+        self.alert_deliveries = Counter(
+            "palata_alert_deliveries",
+            "Alerts posted to the webhooks: sent, failed (given up) or dropped (queue full)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        for outcome in get_args(DeliveryOutcome):  # shown at zero before the first alert
+            self.alert_deliveries.labels(outcome=outcome)
 
     def watch_audit(self, sink: WatchedSink) -> None:
         """Export the audit sink's counters (read at each scrape): records made durable, in
@@ -82,6 +97,13 @@ class Metrics:
             for column in gap.columns:
                 for entity, count in gap.findings:
                     self.catalogue_gaps.labels(column=column, entity=entity).inc(count)
+
+    def count_alert(self, rule: str, severity: str) -> None:
+        """A new alert: rule names and severities come from `detection.toml` (bounded)."""
+        self.alerts.labels(rule=rule, severity=severity).inc()
+
+    def count_delivery(self, outcome: DeliveryOutcome) -> None:
+        self.alert_deliveries.labels(outcome=outcome).inc()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -7,14 +7,14 @@ replaced by one that fails inside the server (`REFUSED_SQL`), so PostgreSQL itse
 transaction state and skips to Sync exactly as it would. Bind, Describe, Execute and Close only
 name statements and portals the session planned (`names`), and a name it did not plan goes to
 the server as one it never gives (`UNKNOWN_NAME`), to be refused there. FunctionCall is refused
-in its turn. Messages are gathered in `out` and written upstream once per read of the client.
+in its turn. A suspended principal's statements are refused by `plan_each`, and Execute refuses
+portals of statements parsed before the suspension the same way (the server skips to Sync).
+Messages are gathered in `out` and written upstream once per read of the client.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 
 from proxy.errors import AccessDenied, ProxyError
 from proxy.pgwire.errors import DuplicateCursor, MultipleStatements, StatementExists
@@ -99,7 +99,7 @@ class ClientMessages:
 
     async def _query(self, message: Query) -> None:
         request = self._request(message.sql)
-        started = _now()
+        started = self.pipeline.started()
         planned = await self.pipeline.plan_each(request)
         texts: list[str] = []
         for statement in planned:
@@ -137,7 +137,7 @@ class ClientMessages:
 
     async def _parse(self, message: Parse) -> None:
         request = self._request(message.sql)
-        started = _now()
+        started = self.pipeline.started()
         planned = await self.pipeline.plan_each(request)
         refusal: ProxyError | None = None
         if message.name and self.names.holds("S", message.name):
@@ -182,7 +182,8 @@ class ClientMessages:
         portal = Prepared(statement.text, plan, formats, params, effect=statement.effect)
         change = self.names.propose(Change("P", message.portal, portal))
         request = replace(self._request(statement.text), params=params)
-        step = BindStep(message.portal, message.statement, None, change, request, plan, _now())
+        started = self.pipeline.started()
+        step = BindStep(message.portal, message.statement, None, change, request, plan, started)
         self.expectations.add(step)
         if formats == message.result_formats:
             self._to_upstream(frame.raw)
@@ -200,10 +201,14 @@ class ClientMessages:
 
     async def _execute(self, message: Execute, frame: Frame) -> None:
         portal = self.names.get("P", message.portal)
-        started = _now()
+        started = self.pipeline.started()
         if portal is None:  # the proxy bound no such portal: let the server refuse it
             self.expectations.add(Run(None, None, ResultBuffer(None, ()), started))
             self._to_upstream(Execute(UNKNOWN_NAME, message.max_rows).encode())
+            return
+        suspended = self.pipeline.suspension_refusal(self.login.principal)
+        if suspended is not None:  # parsed or bound before the suspension: refused all the same
+            await self._refuse_portal(portal, message, started, suspended)
             return
         if portal.plan is None:  # an empty statement's portal: EmptyQueryResponse
             self.expectations.add(Run(None, None, ResultBuffer(None, ()), started))
@@ -235,7 +240,15 @@ class ClientMessages:
             if effect.target == "P"
             else StatementExists(f'prepared statement "{effect.name}" already exists')
         )
-        await self.pipeline.record_refusal(self._request(portal.text), refusal, *started)
+        await self._refuse_portal(portal, message, started, refusal)
+
+    async def _refuse_portal(
+        self, portal: Prepared, message: Execute, started: Started, refusal: ProxyError
+    ) -> None:
+        """Execute a name the server does not hold instead: it fails where the client's stood
+        (the transaction aborted, the rest skipped to Sync), and the refusal replaces its error."""
+        request = replace(self._request(portal.text), params=portal.params)
+        await self.pipeline.record_refusal(request, refusal, *started)
         self.expectations.add(Run(None, None, ResultBuffer(None, ()), started, refusal))
         self._to_upstream(Execute(UNKNOWN_NAME, message.max_rows).encode())
 
@@ -245,7 +258,7 @@ class ClientMessages:
         refusal = AccessDenied(
             "the FunctionCall message is refused: call functions in SQL, where they are analysed"
         )
-        started = _now()
+        started = self.pipeline.started()
         await self.pipeline.record_refusal(self._request("(FunctionCall)"), refusal, *started)
         self.expectations.add(
             Run(None, None, ResultBuffer(None, ()), started, refusal, simple=True)
@@ -280,10 +293,6 @@ def _needs_types(portal: Prepared) -> bool:
         return False
     masked = any(m is not None for m in plan.proxy_masks)
     return masked or any(w is not None for w in plan.tripwires)
-
-
-def _now() -> Started:
-    return datetime.now(UTC), time.perf_counter()
 
 
 def _parameter(value: bytes | None, formats: tuple[int, ...], index: int) -> object:

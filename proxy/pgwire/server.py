@@ -13,10 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 
 from proxy.config import Settings
 from proxy.errors import ProxyError
@@ -119,7 +117,7 @@ class WireDoor:
 
     async def _log_in(self, client: ClientStream, address: str | None) -> Login | None:
         """The client's login, or None for a cancel request (answered by then)."""
-        started = datetime.now(UTC), time.perf_counter()
+        started = self._pipeline.started()
         try:
             async with asyncio.timeout(LOGIN_TIMEOUT_S):
                 first = await first_contact(client, self._tls, self._tls_required)

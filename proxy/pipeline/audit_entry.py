@@ -11,11 +11,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from proxy.audit.keys import AuditKeys
 from proxy.audit.record import AuditRecord, GapFinding, Outcome
 from proxy.audit.sink import AuditSink
-from proxy.errors import ProxyError
+from proxy.errors import AccessDenied, PrincipalSuspended, ProxyError
 from proxy.lru import LruCache
 from proxy.pipeline.output_masks import CatalogueGap
 from proxy.pipeline.plan import StatementPlan
@@ -103,6 +104,7 @@ class AuditEntries:
             subjects=(),
             subject_count=0,
             gaps=(),
+            extra=_refusal_extra(error),
         )
 
     def _record(
@@ -118,6 +120,7 @@ class AuditEntries:
         subjects: tuple[str, ...],
         subject_count: int | None,
         gaps: tuple[GapFinding, ...],
+        extra: dict[str, Any] | None = None,
     ) -> AuditRecord:
         normalized = self._normalize(request.sql)
         principal = request.principal
@@ -150,6 +153,7 @@ class AuditEntries:
             subjects=subjects,
             subject_count=subject_count,
             gaps=gaps,
+            extra=extra or {},
         )
 
     def _normalize(self, sql: str) -> NormalizedStatement | None:
@@ -175,3 +179,14 @@ class AuditEntries:
             return "unparsed"
         first = normalized.text.split(None, 1)[0].lower() if normalized.text else ""
         return first if first.isalpha() else "other"
+
+
+def _refusal_extra(error: ProxyError) -> dict[str, Any]:
+    """What a refusal's record adds: the tables the refused statement named (for rules such
+    as outside_category), and the suspension that refused it (not probing: a measure's echo)."""
+    extra: dict[str, Any] = {}
+    if isinstance(error, AccessDenied) and error.tables:
+        extra["tables"] = list(error.tables)
+    if isinstance(error, PrincipalSuspended) and error.suspension_id is not None:
+        extra["suspension"] = error.suspension_id
+    return extra

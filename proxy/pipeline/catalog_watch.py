@@ -65,7 +65,7 @@ class CatalogWatch:
                 async with self._listening_connection() as (conn, lost):
                     await self._after_connecting(conn)
                     delay = BACKOFF_MIN_S
-                    await _until_lost(conn, lost)
+                    await until_lost(conn, lost)
                 log.warning("catalogue watch: the listening connection was lost; reconnecting")
             except Exception as exc:  # the watch outlives any error of its own
                 log.warning(
@@ -105,7 +105,7 @@ class CatalogWatch:
             await conn.add_listener(CATALOG_CHANNEL, self._on_notification)
             yield conn, lost
         finally:
-            await _close(conn)
+            await close_listening(conn)
 
     async def _after_connecting(self, conn: Any) -> None:
         self.connections += 1
@@ -162,7 +162,7 @@ async def watch_catalog(
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _until_lost(conn: Any, lost: asyncio.Event) -> None:
+async def until_lost(conn: Any, lost: asyncio.Event) -> None:
     """Return when the connection ends; an idle one is probed, since a dead peer may not say."""
     while not conn.is_closed():
         if await _set_again_within(lost, PROBE_INTERVAL_S):
@@ -193,7 +193,7 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}, SQLSTATE {sqlstate}" if sqlstate else type(exc).__name__
 
 
-async def _close(conn: Any) -> None:
+async def close_listening(conn: Any) -> None:
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_S):
             await conn.close()

@@ -3,7 +3,9 @@
 identify (the door, with `resolve_purpose`) -> analyse -> decide and rewrite -> execute ->
 redact. Analysis and planning are pure and cached per statement text, principal, purpose and
 the policy and catalogue versions, so a repeated statement costs a dictionary lookup. Only the
-rewritten statement reaches the database. Audit and detection join in later issues.
+rewritten statement reaches the database. Before any of it, the suspension gate (`gate`, set
+by `serve` and `demo` once the watch runs) refuses every statement of a suspended principal.
+The time a statement arrived comes from `clock`, which a scenario test may control.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import logging
 import time
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
+from proxy.clock import Clock, utc_now
 from proxy.config import Settings
-from proxy.errors import AccessDenied, ProxyError
+from proxy.errors import AccessDenied, PrincipalSuspended, ProxyError
+from proxy.identity.principals import Principal
 from proxy.lru import LruCache
 from proxy.pipeline.audit_entry import AuditTrail, Served, Timing
 from proxy.pipeline.catalog import CatalogHolder
@@ -31,6 +35,7 @@ from proxy.upstream.errors import UpstreamError
 from proxy.upstream.execute import ExecutionLimits, Shapes, run_statement
 from proxy.upstream.pool import Upstream
 from proxy.upstream.results import ResultSet
+from proxy.watch.model import SuspensionGate
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +73,11 @@ class Pipeline:
         limits: ExecutionLimits,
         role_prefix: str | None = None,
         audit: AuditTrail | None = None,
+        clock: Clock = utc_now,
+        gate: SuspensionGate | None = None,
     ) -> None:
+        self.gate = gate  # None: no principal is ever suspended (the watch is not running)
+        self._clock = clock
         self._audit = audit
         self._engine = engine
         self._catalog = catalog
@@ -82,7 +91,13 @@ class Pipeline:
 
     @classmethod
     async def build(
-        cls, settings: Settings, upstream: Upstream, audit: AuditTrail | None = None
+        cls,
+        settings: Settings,
+        upstream: Upstream,
+        audit: AuditTrail | None = None,
+        *,
+        clock: Clock = utc_now,
+        gate: SuspensionGate | None = None,
     ) -> Pipeline:
         """Load the policy and the catalogue snapshot; fails at start if either is wrong.
         Without `audit`, nothing is recorded (only benchmarks and tests run so)."""
@@ -90,7 +105,8 @@ class Pipeline:
         masker = build_output_masker(settings.redaction, engine)
         catalog = await CatalogHolder.load(upstream)
         limits = ExecutionLimits(settings.query.statement_timeout_s, settings.query.max_rows)
-        return cls(engine, catalog, upstream, masker, limits, settings.upstream.role_prefix, audit)
+        role_prefix = settings.upstream.role_prefix
+        return cls(engine, catalog, upstream, masker, limits, role_prefix, audit, clock, gate)
 
     @property
     def engine(self) -> PolicyEngine:
@@ -104,11 +120,36 @@ class Pipeline:
     def masker(self) -> OutputMasker:
         return self._masker
 
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    def started(self) -> Started:
+        """Now, as a statement's arrival is stamped: the clock's time, and perf_counter."""
+        return self._clock(), time.perf_counter()
+
+    def suspension_refusal(self, principal: Principal) -> PrincipalSuspended | None:
+        """The refusal of a suspended principal's statement (a new one each time: it carries
+        its own audit id), or None when the principal may go on."""
+        suspension = None if self.gate is None else self.gate.suspension_of(principal.name)
+        if suspension is None:
+            return None
+        return PrincipalSuspended(
+            principal.name, suspension.since, suspension.alert_id, suspension.rule, suspension.id
+        )
+
+    def admit(self, principal: Principal) -> None:
+        """Raise PrincipalSuspended when the principal is suspended."""
+        refusal = self.suspension_refusal(principal)
+        if refusal is not None:
+            raise refusal
+
     async def run(self, request: QueryRequest) -> QueryOutcome:
         """Serve one statement; its audit record is durable before the result is returned —
         for a write, before the change is committed — and a refusal is recorded too."""
-        attempt = _Attempt(datetime.now(UTC), time.perf_counter())
+        attempt = _Attempt(*self.started())
         try:
+            self.admit(request.principal)  # before planning: a suspended principal sees nothing
             outcome = await self._run_refreshing(request, attempt)
         except Exception as exc:
             error = exc if isinstance(exc, ProxyError) else ProxyError(INTERNAL_ERROR)
@@ -208,7 +249,11 @@ class Pipeline:
 
     async def plan_each(self, request: QueryRequest) -> tuple[PlannedStatement, ...]:
         """For the wire door, which relays statements itself: each statement of the request's
-        text with its plan, or the refusal that stops it (`WirePlanner`)."""
+        text with its plan, or the refusal that stops it (`WirePlanner`). A suspended
+        principal's text is one refused statement, whatever it holds."""
+        refusal = self.suspension_refusal(request.principal)
+        if refusal is not None:
+            return (PlannedStatement(request.sql, None, refusal),)
         return await self._wire.plan_each(request)
 
     async def audit_served(

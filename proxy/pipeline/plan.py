@@ -92,11 +92,15 @@ def plan_statement(
     most `max_rows + 1` rows where that can be said in SQL (`row_bounded`)."""
     if analysis.kind not in SERVED_KINDS:
         raise AccessDenied(f"{analysis.kind.value} statements are not served by this door")
-    decisions, writes = _decide_tables(analysis, catalog, engine, principal, purpose)
-    whole_row_tables = {(w.schema, w.table) for w in analysis.whole_rows}
-    _check_columns(analysis, decisions, writes, whole_row_tables)
-    nulled = {key: _redacted(decisions[key]) for key in whole_row_tables if key in decisions}
-    replacements = _replacements(parsed, analysis, catalog, decisions, principal, nulled)
+    try:
+        decisions, writes = _decide_tables(analysis, catalog, engine, principal, purpose)
+        whole_row_tables = {(w.schema, w.table) for w in analysis.whole_rows}
+        _check_columns(analysis, decisions, writes, whole_row_tables)
+        nulled = {key: _redacted(decisions[key]) for key in whole_row_tables if key in decisions}
+        replacements = _replacements(parsed, analysis, catalog, decisions, principal, nulled)
+    except AccessDenied as refusal:  # the audit record says which tables were refused
+        refusal.tables = tuple(sorted({f"{u.schema}.{u.name}" for u in analysis.relations}))
+        raise
     is_query = analysis.kind is Kind.SELECT
     bounding = (
         row_bound(parsed.stmt, max_rows)

@@ -11,7 +11,12 @@ from tests.support import REPO
 
 SHARED = REPO.parent / "shared" / "redteam"
 OWN_CASES = REPO / "tests" / "redteam" / "cases_own.jsonl"
-SECRETS = {"collector": "collector-secret", "dpo": "dpo-secret", "intern": "intern-secret"}
+SECRETS = {
+    "collector": "collector-secret",
+    "dpo": "dpo-secret",
+    "intern": "intern-secret",
+    "collector_b": "collector-b-secret",  # detection tests only (tests/redteam/test_detection.py)
+}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,142 @@
+"""The detector: the rules run over the audit records that arrived since their last run, the
+findings kept as alerts, and the suspensions some of them order (asyncpg I/O through `store`
+and `evaluate`; `running` calls `tick` on a schedule).
+
+A tick is one transaction on the shared audit store. `pg_try_advisory_xact_lock` lets one
+proxy instance evaluate at a time; the others skip that tick, so several instances writing
+one store are watched once. Each rule keeps a watermark (`detector_state.evaluated_to`) and
+evaluates the records in `(watermark, now - settle]` — `settle` gives records written through
+a sink's batch time to land — then moves it in the same transaction as the alerts it stored:
+a restart neither re-alerts (the watermark and the alerts' dedup keys say what was seen) nor
+skips (the next range starts where the last ended). A rule's first run starts at
+`now - settle` and looks at nothing older: the detector does not alert on history when it is
+first enabled (`detect replay` is the way to look back). Records that reach the store after
+their `at` has passed a watermark (a spool replayed after an outage longer than `settle`)
+are not evaluated by the running detector.
+
+A rule whose query fails (or runs past the tick's statement timeout, or whose suspension
+fails) rolls back to its savepoint and keeps its watermark, so it retries on the next tick
+while the other rules go on; a connection lost fails the whole tick. Suspensions are made
+inside the transaction, with their alert; outputs (metrics, webhooks) hear of new alerts only
+after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from proxy.errors import ProxyError
+from proxy.watch.evaluate import evaluate
+from proxy.watch.model import Alert, AlertOutputs, Finding, Rule, TimeRange
+from proxy.watch.schema import WATCH_LOCK_KEY
+from proxy.watch.store import Delivery, advance, evaluated_to, store_findings
+
+log = logging.getLogger(__name__)
+
+# each statement of a tick; a rule's query past it fails as any failing query does
+STATEMENT_TIMEOUT = timedelta(seconds=60)
+OnSuspend = Callable[[Any, Finding, Alert], Awaitable[None]]  # (conn, finding, its new alert)
+
+
+class Detector:
+    """The rules, run over new audit records one tick at a time."""
+
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        instance: str,
+        clock: Callable[[], datetime],
+        settle: timedelta,
+        outputs: AlertOutputs | None = None,
+        on_suspend: OnSuspend | None = None,
+        delivery: Delivery = "none",
+        statement_timeout: timedelta = STATEMENT_TIMEOUT,
+    ) -> None:
+        self.rules = tuple(rules)
+        self._instance = instance
+        self._clock = clock
+        self._settle = settle
+        self._outputs = outputs
+        self._on_suspend = on_suspend
+        # 'pending' when a webhook will post new alerts (the outbox), else 'none'
+        self._delivery = delivery
+        self._statement_timeout_ms = str(int(statement_timeout.total_seconds() * 1000))
+
+    async def tick(self, conn: Any) -> list[Alert]:
+        """Evaluate every rule up to `now - settle` and store what they found; the alerts
+        that are new. [] when another instance holds the watch lock."""
+        now = self._clock()
+        async with conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", WATCH_LOCK_KEY):
+                return []
+            # a rule's query that hangs must not hold the lock (and the other instances) forever
+            await conn.execute(
+                "SELECT set_config('statement_timeout', $1, true)", self._statement_timeout_ms
+            )
+            raised: list[Alert] = []
+            for rule in self.rules:
+                raised += await self._run_rule(conn, rule, now)
+        self._announce(raised)
+        return raised
+
+    async def replay(self, conn: Any, span: TimeRange) -> list[Finding]:
+        """What the rules would find over `span`, one finding per dedup key: a dry run in a
+        transaction rolled back, so nothing a rule records (novelty's facts) stays."""
+        transaction = conn.transaction()
+        await transaction.start()
+        try:
+            findings = await evaluate(conn, self.rules, span)
+        finally:
+            await transaction.rollback()
+        unique: dict[str, Finding] = {}
+        for finding in findings:
+            unique.setdefault(finding.dedup_key, finding)
+        return list(unique.values())
+
+    async def _run_rule(self, conn: Any, rule: Rule, now: datetime) -> list[Alert]:
+        end = now - self._settle
+        start = await evaluated_to(conn, rule.name)
+        if start is None:  # first run: from here on, no alerts on history
+            await advance(conn, rule.name, end, self._instance, now)
+            return []
+        if end <= start:
+            return []
+        try:
+            async with conn.transaction():  # a savepoint: a failing rule leaves no trace
+                return await self._evaluate_rule(conn, rule, TimeRange(start, end), now)
+        except Exception as exc:
+            if conn.is_closed():  # the store is gone: the whole tick fails
+                raise
+            log.warning(
+                "detection rule %s failed, retried next tick (%s)", rule.name, error_kind(exc)
+            )
+            return []
+
+    async def _evaluate_rule(
+        self, conn: Any, rule: Rule, span: TimeRange, now: datetime
+    ) -> list[Alert]:
+        findings = await evaluate(conn, [rule], span)
+        alerts = await store_findings(conn, findings, self._instance, now, self._delivery)
+        if self._on_suspend is not None:
+            for alert in alerts:
+                if alert.finding.action == "suspend":
+                    await self._on_suspend(conn, alert.finding, alert)
+        await advance(conn, rule.name, span.end, self._instance, now)
+        return alerts
+
+    def _announce(self, alerts: Sequence[Alert]) -> None:
+        if not alerts or self._outputs is None:
+            return
+        try:
+            self._outputs.raised(alerts)
+        except Exception as exc:  # the alerts are stored; the webhook outbox still has them
+            log.warning("alert outputs failed for %d new alerts (%s)", len(alerts), error_kind(exc))
+
+
+def error_kind(exc: BaseException) -> str:
+    """Kind and SQLSTATE of an error, never its message (which could quote data)."""
+    sqlstate = exc.sqlstate if isinstance(exc, ProxyError) else getattr(exc, "sqlstate", None)
+    return f"{type(exc).__name__}, SQLSTATE {sqlstate}" if sqlstate else type(exc).__name__

@@ -1,0 +1,502 @@
+"""The detector on a real PostgreSQL, with a clock the test sets: alerts once per dedup key,
+restarts that neither re-alert nor skip, instances sharing one store, a failing rule that
+waits for the next tick, the settle delay, outputs, suspensions, the dry-run replay, and the
+background task that ticks through outages."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from proxy.audit.schema import CREATE_SCHEMA, create_partition
+from proxy.watch.engine import Detector
+from proxy.watch.model import Action, Alert, Finding, RuleQuery, TimeRange
+from proxy.watch.running import backoff, running_detector
+from proxy.watch.schema import WATCH_LOCK_KEY
+from proxy.watch.store import ensure_watch_schema, evaluated_to
+
+T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+SETTLE = timedelta(seconds=5)
+WATCH_TABLES = ("alerts", "detector_state", "principal_seen", "suspensions")
+_seq = itertools.count(1)
+
+
+class Clock:
+    def __init__(self, now: datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def at(self, seconds: float) -> Clock:
+        self.now = T0 + timedelta(seconds=seconds)
+        return self
+
+
+# what novelty does: note each principal's purposes as the query reads the records
+SEEN = (
+    "INSERT INTO palata_audit.principal_seen SELECT principal, 'purpose', "
+    "coalesce(purpose, '-'), min(at), max(at) FROM palata_audit.records "
+    "WHERE at > $1 AND at <= $2 GROUP BY 1, 3 ON CONFLICT DO NOTHING RETURNING 1"
+)
+
+
+@dataclass
+class ServedCount:
+    """A test rule: at least `threshold` served records by one principal in the span; one
+    alert per principal and hour. It keeps the spans it was asked for; the flags make it fail
+    in the ways a rule can."""
+
+    name: str = "served_count"
+    threshold: int = 3
+    action: Action = "alert"
+    records_seen: bool = False  # SEEN as well
+    broken: bool = False
+    crash: bool = False
+    slow: bool = False  # sleeps past the tick's statement timeout
+    terminate: bool = False  # ends its own connection, as a store going away would
+    spans: list[TimeRange] = field(default_factory=list)
+
+    @property
+    def lookback(self) -> timedelta:
+        return timedelta(0)
+
+    def query(self, span: TimeRange) -> RuleQuery:
+        self.spans.append(span)
+        table = "palata_audit.no_such_table" if self.broken else "palata_audit.records"
+        side = [  # run once, joined to the count
+            *(["SELECT pg_sleep(5)"] if self.slow else []),
+            *(["SELECT pg_terminate_backend(pg_backend_pid())"] if self.terminate else []),
+        ]
+        ctes = [f"seen AS ({SEEN})"] if self.records_seen else []
+        ctes += [f"side{i} AS MATERIALIZED ({q})" for i, q in enumerate(side)]
+        joined = "".join(f", side{i}" for i in range(len(side)))
+        sql = (
+            (f"WITH {', '.join(ctes)} " if ctes else "")
+            + "SELECT principal, count(*) AS n, min(at) AS first_at, max(at) AS last_at, "
+            f"array_agg(id ORDER BY at) AS ids FROM {table} r{joined} "
+            "WHERE at > $1 AND at <= $2 AND outcome = 'served' GROUP BY principal "
+            "HAVING count(*) >= $3 ORDER BY principal"
+        )
+        return RuleQuery(sql, (span.start, span.end, self.threshold))
+
+    def findings(self, rows: Sequence[Mapping[str, Any]]) -> list[Finding]:
+        if self.crash:
+            raise ValueError("a bug in the rule")
+        return [self._finding(row) for row in rows]
+
+    def _finding(self, row: Mapping[str, Any]) -> Finding:
+        return Finding(
+            rule=self.name,
+            severity="high",
+            action=self.action,
+            actor=row["principal"],
+            window_start=row["first_at"],
+            window_end=row["last_at"],
+            bucket=row["last_at"].replace(minute=0, second=0, microsecond=0),
+            measure={"records": row["n"], "threshold": self.threshold},
+            record_ids=tuple(row["ids"][:50]),
+            summary=f"{row['n']} served records (threshold {self.threshold})",
+        )
+
+
+async def insert_records(conn: Any, principal: str, at_s: float, n: int = 3) -> None:
+    """`n` served records by `principal`, `at_s` seconds after T0 (a millisecond apart)."""
+    for i in range(n):
+        seq = next(_seq)
+        await conn.execute(
+            "INSERT INTO palata_audit.records (instance, seq, id, at, door, principal, roles, "
+            "kind, params, access, row_filters, duration_ms, outcome, subjects, gaps, extra, "
+            "prev_hash, hash, signature) VALUES ('test-1', $1, $2, $3, 'http', $4, "
+            "'{collector}', 'select', '{}', '[]', '{}', 1, 'served', '{}', '[]', '{}', '', '', '')",
+            seq,
+            f"rec-{seq}",
+            T0 + timedelta(seconds=at_s, milliseconds=i),
+            principal,
+        )
+
+
+async def snapshot(conn: Any) -> dict[str, list[str]]:
+    return {
+        table: sorted(
+            r["row"] for r in await conn.fetch(f"SELECT t::text AS row FROM palata_audit.{table} t")
+        )
+        for table in WATCH_TABLES
+    }
+
+
+async def alert_keys(conn: Any) -> list[str]:
+    return [r["dedup_key"] for r in await conn.fetch("SELECT dedup_key FROM palata_audit.alerts")]
+
+
+@pytest.fixture
+async def conn(fresh_dsn: str) -> AsyncIterator[Any]:
+    connection = await asyncpg.connect(fresh_dsn)
+    await connection.execute(CREATE_SCHEMA + create_partition(date(2026, 11, 1)))
+    await ensure_watch_schema(connection)
+    tables = ", ".join(f"palata_audit.{t}" for t in ("records", *WATCH_TABLES))
+    await connection.execute(f"TRUNCATE {tables} CASCADE")
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+def detector(*rules: ServedCount, clock: Clock, **options: Any) -> Detector:
+    return Detector(rules or [ServedCount()], "proxy-1", clock, SETTLE, **options)
+
+
+# --- scenarios: steps of records and ticks, and the actors each tick newly alerts on ---------
+
+
+@dataclass(frozen=True)
+class Insert:
+    principal: str
+    at_s: float
+
+
+@dataclass(frozen=True)
+class Tick:
+    at_s: float
+    expect: tuple[str, ...] = ()
+    restart: bool = False  # a new Detector on the same store, as after a restart
+
+
+SCENARIOS = [
+    pytest.param(
+        [Tick(0), Insert("alice", 1), Tick(10, ("alice",)), Insert("alice", 11), Tick(20)],
+        id="once-per-key-across-two-ticks",
+    ),
+    pytest.param(
+        [Tick(0), Insert("alice", 1), Tick(10, ("alice",)), Insert("alice", 3601),
+         Tick(3610, ("alice",))],
+        id="again-in-the-next-cooldown-bucket",
+    ),
+    pytest.param(
+        [Insert("alice", -60), Tick(0), Tick(10), Insert("bob", 11), Tick(20, ("bob",))],
+        id="first-run-does-not-alert-on-history",
+    ),
+    pytest.param(
+        [Tick(0), Insert("alice", 1), Tick(10, ("alice",)), Insert("bob", 12),
+         Tick(30, ("bob",), restart=True), Tick(40, restart=True)],
+        id="restart-neither-re-alerts-nor-skips",
+    ),
+    pytest.param(
+        [Tick(0), Insert("alice", 8), Tick(10), Tick(12), Tick(14, ("alice",))],
+        id="records-younger-than-settle-wait",
+    ),
+    pytest.param(
+        [Tick(0), Insert("alice", 4.998), Tick(10, ("alice",))],
+        id="a-record-at-the-end-of-the-span-is-in-it",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("steps", SCENARIOS)
+async def test_ticks_alert_on_new_records_once(conn: Any, steps: list[Insert | Tick]) -> None:
+    clock, rule = Clock(), ServedCount()
+    current = detector(rule, clock=clock)
+    for step in steps:
+        if isinstance(step, Insert):
+            await insert_records(conn, step.principal, step.at_s)
+            continue
+        current = detector(rule, clock=clock) if step.restart else current
+        clock.at(step.at_s)
+        alerts = await current.tick(conn)
+        assert tuple(a.finding.actor for a in alerts) == step.expect, step
+    # the spans evaluated tile the time without a gap or an overlap
+    assert all(a.end == b.start for a, b in itertools.pairwise(rule.spans))
+
+
+async def test_the_first_run_starts_at_now_minus_settle(conn: Any) -> None:
+    await detector(clock=Clock().at(0)).tick(conn)
+    assert await evaluated_to(conn, "served_count") == T0 - SETTLE
+
+
+# --- several instances on one store ----------------------------------------------------------
+
+
+async def test_an_instance_skips_the_tick_while_another_holds_the_lock(
+    conn: Any, fresh_dsn: str
+) -> None:
+    clock = Clock().at(0)
+    await detector(clock=clock).tick(conn)
+    await insert_records(conn, "alice", 1)
+    other = await asyncpg.connect(fresh_dsn)
+    try:
+        async with other.transaction():
+            await other.execute("SELECT pg_advisory_xact_lock($1)", WATCH_LOCK_KEY)
+            assert await detector(clock=clock.at(10)).tick(conn) == []
+            assert await evaluated_to(conn, "served_count") == T0 - SETTLE
+        alerts = await detector(clock=clock).tick(conn)
+    finally:
+        await other.close()
+    assert [a.finding.actor for a in alerts] == ["alice"]
+
+
+@pytest.mark.parametrize("instances", [2, 5])
+async def test_instances_ticking_together_alert_once(
+    conn: Any, fresh_dsn: str, instances: int
+) -> None:
+    clock = Clock().at(0)
+    await detector(clock=clock).tick(conn)
+    for principal in ("alice", "bob", "carol"):
+        await insert_records(conn, principal, 1)
+    clock.at(10)
+    conns = [await asyncpg.connect(fresh_dsn) for _ in range(instances)]
+    try:
+        detectors = [
+            Detector([ServedCount()], f"proxy-{i}", clock, SETTLE) for i in range(instances)
+        ]
+        results = await asyncio.gather(*(d.tick(c) for d, c in zip(detectors, conns, strict=True)))
+    finally:
+        for c in conns:
+            await c.close()
+    raised = sorted(a.finding.actor for alerts in results for a in alerts)
+    assert raised == ["alice", "bob", "carol"]
+    assert sorted(await alert_keys(conn)) == sorted(a.finding.dedup_key for r in results for a in r)
+
+
+# --- a failing rule ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("failing_first", [True, False], ids=["failing-first", "failing-last"])
+@pytest.mark.parametrize(
+    "failure", ["broken", "crash", "slow"], ids=["sql-error", "python-error", "timeout"]
+)
+async def test_a_failing_rule_keeps_its_watermark_and_others_go_on(
+    conn: Any, failure: str, failing_first: bool
+) -> None:
+    flaky, steady = ServedCount(name="flaky"), ServedCount(name="steady")
+    rules = (flaky, steady) if failing_first else (steady, flaky)
+    clock, timeout = Clock().at(0), timedelta(milliseconds=200)
+    await detector(*rules, clock=clock).tick(conn)
+    await insert_records(conn, "alice", 1)
+    setattr(flaky, failure, True)
+    alerts = await detector(*rules, clock=clock.at(10), statement_timeout=timeout).tick(conn)
+    assert [(a.finding.rule, a.finding.actor) for a in alerts] == [("steady", "alice")]
+    assert await evaluated_to(conn, "flaky") == T0 - SETTLE
+    assert await evaluated_to(conn, "steady") == T0 + timedelta(seconds=5)
+    setattr(flaky, failure, False)
+    await insert_records(conn, "bob", 11)
+    alerts = await detector(*rules, clock=clock.at(20)).tick(conn)
+    found = sorted((a.finding.rule, a.finding.actor) for a in alerts)
+    assert found == [("flaky", "alice"), ("flaky", "bob"), ("steady", "bob")]
+    assert flaky.spans[-1] == TimeRange(T0 - SETTLE, T0 + timedelta(seconds=15))
+
+
+async def test_a_store_going_away_fails_the_whole_tick(conn: Any, fresh_dsn: str) -> None:
+    steady, dying = ServedCount(name="steady"), ServedCount(name="dying")
+    clock = Clock().at(0)
+    await detector(steady, dying, clock=clock).tick(conn)
+    await insert_records(conn, "alice", 1)
+    dying.terminate = True
+    lost = await asyncpg.connect(fresh_dsn)
+    with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError)):
+        await detector(steady, dying, clock=clock.at(10)).tick(lost)
+    assert lost.is_closed()
+    assert await alert_keys(conn) == []  # steady's alert went with the transaction
+    assert await evaluated_to(conn, "steady") == T0 - SETTLE
+    dying.terminate = False
+    alerts = await detector(steady, dying, clock=clock).tick(conn)
+    assert sorted(a.finding.rule for a in alerts) == ["dying", "steady"]
+
+
+# --- outputs and suspensions ------------------------------------------------------------------
+
+
+class Outputs:
+    def __init__(self, fail: bool) -> None:
+        self.fail = fail
+        self.calls: list[list[str]] = []
+
+    def raised(self, alerts: Sequence[Alert]) -> None:
+        self.calls.append([a.finding.actor for a in alerts])
+        if self.fail:
+            raise RuntimeError("webhook queue exploded")
+
+
+@pytest.mark.parametrize("fail", [False, True], ids=["outputs-ok", "outputs-raise"])
+async def test_outputs_hear_of_new_alerts_only(conn: Any, fail: bool) -> None:
+    outputs, clock = Outputs(fail), Clock().at(0)
+    run = detector(clock=clock, outputs=outputs)
+    await run.tick(conn)
+    await insert_records(conn, "alice", 1)
+    assert [a.finding.actor for a in await run.tick(conn)] == []  # clock still at 0
+    assert [
+        a.finding.actor for a in await detector(clock=clock.at(10), outputs=outputs).tick(conn)
+    ] == ["alice"]
+    await insert_records(conn, "alice", 11)
+    await insert_records(conn, "bob", 12)
+    assert [a.finding.actor for a in await run.tick(conn)] == []  # clock unchanged: nothing
+    clock.at(20)
+    assert [a.finding.actor for a in await run.tick(conn)] == ["bob"]
+    assert outputs.calls == [["alice"], ["bob"]]
+    assert await evaluated_to(conn, "served_count") == T0 + timedelta(seconds=15)
+
+
+@pytest.mark.parametrize(
+    ("suspend_fails", "alerts_after_first", "suspended"),
+    [
+        pytest.param(False, ["alice"], ["alice"], id="suspended-with-its-alert"),
+        pytest.param(True, [], [], id="failed-suspension-rolls-back-the-alert"),
+    ],
+)
+async def test_a_suspending_rule_suspends_in_the_same_transaction(
+    conn: Any, suspend_fails: bool, alerts_after_first: list[str], suspended: list[str]
+) -> None:
+    seen: list[tuple[str, str]] = []
+
+    async def on_suspend(tx: Any, finding: Finding, alert: Alert) -> None:
+        seen.append((finding.actor, alert.id))
+        await tx.execute(
+            "INSERT INTO palata_audit.suspensions (id, principal, since, reason, alert_id, rule) "
+            "VALUES (gen_random_uuid(), $1, $2, 'test', $3::uuid, $4)",
+            finding.actor,
+            alert.created_at,
+            alert.id,
+            finding.rule,
+        )
+        if suspend_fails:
+            raise RuntimeError("suspension refused")
+
+    clock = Clock().at(0)
+    run = detector(ServedCount(action="suspend"), clock=clock, on_suspend=on_suspend)
+    await run.tick(conn)
+    await insert_records(conn, "alice", 1)
+    clock.at(10)
+    alerts = await run.tick(conn)
+    assert [a.finding.actor for a in alerts] == alerts_after_first
+    assert seen and seen[0][0] == "alice"
+    rows = await conn.fetch("SELECT principal FROM palata_audit.suspensions")
+    assert [r["principal"] for r in rows] == suspended
+    watermark = await evaluated_to(conn, "served_count")
+    assert watermark == (T0 - SETTLE if suspend_fails else T0 + timedelta(seconds=5))
+
+
+# --- replay -----------------------------------------------------------------------------------
+
+
+async def test_replay_finds_once_per_key_and_leaves_no_trace(conn: Any) -> None:
+    clock = Clock().at(0)
+    await detector(clock=clock).tick(conn)
+    await insert_records(conn, "alice", 1)
+    await detector(clock=clock.at(10)).tick(conn)
+    for principal, at_s in (("bob", -30), ("bob", 20), ("carol", 3700)):
+        await insert_records(conn, principal, at_s)
+    before = await snapshot(conn)
+    twice = ServedCount(records_seen=True)
+    replay = detector(twice, twice, clock=clock)
+    findings = await replay.replay(
+        conn, TimeRange(T0 - timedelta(hours=1), T0 + timedelta(hours=2))
+    )
+    assert sorted(f.dedup_key.split("|")[1] for f in findings) == ["alice", "bob", "carol"]
+    assert await snapshot(conn) == before
+    assert await conn.fetchval("SELECT count(*) FROM palata_audit.principal_seen") == 0
+
+
+# --- running in the background ----------------------------------------------------------------
+
+
+class CountingTicks:
+    def __init__(self, block: asyncio.Event | None = None) -> None:
+        self.ticks = 0
+        self.enough = asyncio.Event()
+        self.block = block
+
+    async def tick(self, conn: Any) -> list[Alert]:
+        if self.block is not None:
+            await self.block.wait()
+        self.ticks += 1
+        if self.ticks >= 3:
+            self.enough.set()
+        return []
+
+
+def flaky_connect(failures: int) -> Any:
+    attempts = itertools.count()
+
+    @asynccontextmanager
+    async def connect() -> AsyncIterator[Any]:
+        if next(attempts) < failures:
+            raise OSError("connection refused")
+        yield object()
+
+    return connect
+
+
+@pytest.mark.parametrize(
+    ("store_failures", "before_tick_fails"),
+    [
+        pytest.param(0, False, id="healthy"),
+        pytest.param(3, False, id="store-down-for-three-ticks"),
+        pytest.param(0, True, id="before-tick-fails"),
+    ],
+)
+async def test_the_background_task_ticks_through_failures(
+    store_failures: int, before_tick_fails: bool
+) -> None:
+    ticking, prepared = CountingTicks(), []
+
+    async def before_tick() -> None:
+        prepared.append(1)
+        if before_tick_fails:
+            raise RuntimeError("facts unavailable")
+
+    connect = flaky_connect(store_failures)
+    async with running_detector(ticking, connect, 0.001, before_tick) as task:
+        await asyncio.wait_for(ticking.enough.wait(), timeout=5)
+        assert task.get_name() == "palata-detector"
+    assert task.done()
+    assert len(prepared) >= 3 + store_failures
+
+
+async def test_leaving_the_block_cancels_a_tick_in_progress() -> None:
+    ticking = CountingTicks(block=asyncio.Event())
+    async with running_detector(ticking, flaky_connect(0), 0.001) as task:
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+    assert task.cancelled() and ticking.ticks == 0
+
+
+@pytest.mark.parametrize(
+    ("interval", "failures", "wait"),
+    [
+        (10.0, 0, 10.0),
+        (10.0, 1, 20.0),
+        (10.0, 2, 40.0),
+        (10.0, 3, 60.0),
+        (10.0, 9, 60.0),
+        (120.0, 2, 120.0),
+        (1.0, 4, 16.0),
+    ],
+)
+def test_backoff_doubles_up_to_a_minute(interval: float, failures: int, wait: float) -> None:
+    assert backoff(interval, failures) == wait
+
+
+async def test_the_background_task_raises_alerts_from_the_store(conn: Any, fresh_dsn: str) -> None:
+    clock = Clock().at(0)
+    outputs = Outputs(fail=False)
+    run = detector(clock=clock, outputs=outputs)
+    await run.tick(conn)
+    await insert_records(conn, "alice", 1)
+    clock.at(10)
+    pool = await asyncpg.create_pool(fresh_dsn, min_size=1, max_size=2)
+    try:
+        async with running_detector(run, pool.acquire, 0.01):
+            for _ in range(500):
+                if outputs.calls:
+                    break
+                await asyncio.sleep(0.01)
+    finally:
+        await pool.close()
+    assert outputs.calls == [["alice"]]
