@@ -103,7 +103,9 @@ def write_stage(folder: Path, database: str, role_prefix: str) -> Path:
         f'[upstream]\nrole_prefix = "{role_prefix}"\n\n'
         f'[pgwire]\ndatabase = "{database}"\n\n'
         f'[policies]\ndir = "{policies}"\nmodel = "{REPO / "models.conf"}"\n\n'
-        f'[audit]\nkey = "{AUDIT_KEY}"\nspool_dir = "{folder / "audit-spool"}"\n',
+        f'[audit]\nkey = "{AUDIT_KEY}"\nspool_dir = "{folder / "audit-spool"}"\n\n'
+        # pgbench's tables hold no personal data: there is nothing for detection to watch
+        "[detection]\nenabled = false\n",
         encoding="utf-8",
     )
     return config

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from proxy.audit.trail import TrailAccess
 from proxy.config import Settings
+from proxy.errors import ConfigError
 from proxy.http.app import attach_watch
 from proxy.identity.principals import PrincipalDirectory
 from proxy.observability.metrics import Metrics
@@ -65,6 +66,12 @@ async def running_watch(
         log.warning("unlawful-access detection is NOT running: %s", why)
         yield
         return
+    if not settings.detection_rules.is_file():
+        raise ConfigError(
+            f"the detection rules {settings.detection_rules} are missing: start from the "
+            "product's policies/detection.toml, or name another file in detection.rules; "
+            "detection.enabled = false runs without detecting unlawful access"
+        )
     policy = load_detection(settings.detection_rules, BUILDERS)
     parse_facts(policy.raw)  # the watch lists and assignments are checked at start too
     async with access.connection() as conn:
