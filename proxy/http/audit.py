@@ -108,6 +108,7 @@ def _audit_store(request: web.Request) -> AuditSearchStore:
 
 
 def _may_search(request: web.Request, principal: Principal) -> None:
+    request.app[PIPELINE].admit(principal)  # a suspended officer does not search either
     allowed = request.app[SETTINGS].audit.search_roles
     if not set(principal.roles) & set(allowed):
         raise AccessDenied(

@@ -76,6 +76,12 @@ class Metrics:
             ["rule", "severity"],
             registry=self.registry,
         )
+        self.rule_failures = Counter(
+            "palata_detection_rule_failures",
+            "Runs of a detection rule that failed (the rule is blind until one succeeds)",
+            ["rule"],
+            registry=self.registry,
+        )
         self.alert_deliveries = Counter(
             "palata_alert_deliveries",
             "Alerts posted to the webhooks: sent, failed (given up) or dropped (queue full)",
@@ -101,6 +107,9 @@ class Metrics:
     def count_alert(self, rule: str, severity: str) -> None:
         """A new alert: rule names and severities come from `detection.toml` (bounded)."""
         self.alerts.labels(rule=rule, severity=severity).inc()
+
+    def count_rule_failure(self, rule: str) -> None:
+        self.rule_failures.labels(rule=rule).inc()
 
     def count_delivery(self, outcome: DeliveryOutcome) -> None:
         self.alert_deliveries.labels(outcome=outcome).inc()

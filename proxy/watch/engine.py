@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 # each statement of a tick; a rule's query past it fails as any failing query does
 STATEMENT_TIMEOUT = timedelta(seconds=60)
+MAX_SPAN = timedelta(minutes=15)  # the most one run of a rule looks at: a rule behind catches up
 OnSuspend = Callable[[Any, Finding, Alert], Awaitable[None]]  # (conn, finding, its new alert)
 
 
@@ -54,6 +55,8 @@ class Detector:
         on_suspend: OnSuspend | None = None,
         delivery: Delivery = "none",
         statement_timeout: timedelta = STATEMENT_TIMEOUT,
+        max_span: timedelta = MAX_SPAN,
+        on_rule_failure: Callable[[str], None] | None = None,
     ) -> None:
         self.rules = tuple(rules)
         self._instance = instance
@@ -64,6 +67,8 @@ class Detector:
         # 'pending' when a webhook will post new alerts (the outbox), else 'none'
         self._delivery = delivery
         self._statement_timeout_ms = str(int(statement_timeout.total_seconds() * 1000))
+        self._max_span = max_span
+        self._on_rule_failure = on_rule_failure
 
     async def tick(self, conn: Any) -> list[Alert]:
         """Evaluate every rule up to `now - settle` and store what they found; the alerts
@@ -97,11 +102,11 @@ class Detector:
         return list(unique.values())
 
     async def _run_rule(self, conn: Any, rule: Rule, now: datetime) -> list[Alert]:
-        end = now - self._settle
         start = await evaluated_to(conn, rule.name)
         if start is None:  # first run: from here on, no alerts on history
-            await advance(conn, rule.name, end, self._instance, now)
+            await advance(conn, rule.name, now - self._settle, self._instance, now)
             return []
+        end = min(now - self._settle, start + self._max_span)  # a rule behind catches up in steps
         if end <= start:
             return []
         try:
@@ -110,9 +115,14 @@ class Detector:
         except Exception as exc:
             if conn.is_closed():  # the store is gone: the whole tick fails
                 raise
-            log.warning(
-                "detection rule %s failed, retried next tick (%s)", rule.name, error_kind(exc)
+            log.error(
+                "detection rule %s failed, it sees nothing until a run succeeds; retried next "
+                "tick (%s)",
+                rule.name,
+                error_kind(exc),
             )
+            if self._on_rule_failure is not None:
+                self._on_rule_failure(rule.name)
             return []
 
     async def _evaluate_rule(

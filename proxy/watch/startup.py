@@ -93,6 +93,7 @@ async def running_watch(
             outputs=MonitoringOutputs(metrics, sender),
             on_suspend=_suspending(settings, access, pipeline),
             delivery="pending" if detection.webhooks else "none",
+            on_rule_failure=metrics.count_rule_failure,
         )
         refresh = _facts_refresher(policy, access, upstream, principals)
         async with running_detector(detector, access.connection, detection.interval_s, refresh):

@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from proxy.watch.suspensions import suspend
+from proxy.watch.suspensions import lift, suspend
 from tests.cli.process import get_json, post_json
 from tests.redteam.corpus import SECRETS
 
@@ -144,3 +144,42 @@ def test_a_suspended_principal_is_refused_by_both_doors_until_lifted(
     status, body = query(proxy_url, WHO, sql)
     assert status == 200, body
     assert asyncio.run(_wire_query(wire_dsn(WHO), sql)) == "served"
+
+
+async def _lift(dsn: str, principal: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            await lift(conn, principal, "test", "test over", _now())
+    finally:
+        await conn.close()
+
+
+def test_a_suspended_security_officer_neither_reads_nor_lifts(
+    proxy_url: str, fixture_dsn: str
+) -> None:
+    asyncio.run(_suspend(fixture_dsn, "dpo"))
+    try:
+        time.sleep(1.5)  # the notice reaches the proxy's book
+        refused = [
+            alerts(proxy_url, "probing"),
+            post_json(f"{proxy_url}/v1/suspensions/dpo/lift", {"note": "me"}, SECRETS["dpo"]),
+            post_json(f"{proxy_url}/v1/audit/search", {"principal": WHO}, SECRETS["dpo"]),
+        ]
+        for status, body in refused:
+            assert status == 403, body
+            assert isinstance(body, dict) and "suspended" in body["error"]["message"], body
+    finally:
+        asyncio.run(_lift(fixture_dsn, "dpo"))
+    time.sleep(1.5)
+    assert alerts(proxy_url, "probing")[0] == 200
+
+
+@pytest.mark.parametrize("name", ["Айгерим Н", "ops/night", "a b"])
+def test_any_principal_name_can_be_named_for_a_lift(proxy_url: str, name: str) -> None:
+    quoted = urllib.parse.quote(name, safe="")
+    status, body = post_json(
+        f"{proxy_url}/v1/suspensions/{quoted}/lift", {"note": "n"}, SECRETS["dpo"]
+    )
+    assert status == 404, body  # not suspended: the name was understood, not refused
+    assert isinstance(body, dict) and "is not suspended" in body["error"]["message"], body

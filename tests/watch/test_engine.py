@@ -203,17 +203,29 @@ SCENARIOS = [
 @pytest.mark.parametrize("steps", SCENARIOS)
 async def test_ticks_alert_on_new_records_once(conn: Any, steps: list[Insert | Tick]) -> None:
     clock, rule = Clock(), ServedCount()
-    current = detector(rule, clock=clock)
+    unbounded = timedelta(days=1)  # each tick looks at all that is new (catching up: below)
+    current = detector(rule, clock=clock, max_span=unbounded)
     for step in steps:
         if isinstance(step, Insert):
             await insert_records(conn, step.principal, step.at_s)
             continue
-        current = detector(rule, clock=clock) if step.restart else current
+        current = detector(rule, clock=clock, max_span=unbounded) if step.restart else current
         clock.at(step.at_s)
         alerts = await current.tick(conn)
         assert tuple(a.finding.actor for a in alerts) == step.expect, step
     # the spans evaluated tile the time without a gap or an overlap
     assert all(a.end == b.start for a, b in itertools.pairwise(rule.spans))
+
+
+async def test_a_rule_behind_catches_up_one_max_span_a_tick(conn: Any) -> None:
+    clock, rule = Clock(), ServedCount()
+    current = detector(rule, clock=clock.at(0), max_span=timedelta(minutes=15))
+    await current.tick(conn)
+    await insert_records(conn, "alice", 1800)  # half an hour after the watermark
+    clock.at(3600)  # the store was away for an hour: the rule catches up 15 minutes a tick
+    alerts = [tuple(a.finding.actor for a in await current.tick(conn)) for _ in range(3)]
+    assert alerts == [(), (), ("alice",)]
+    assert [(b.end - b.start) for b in rule.spans][-3:] == [timedelta(minutes=15)] * 3
 
 
 async def test_the_first_run_starts_at_now_minus_settle(conn: Any) -> None:

@@ -109,13 +109,29 @@ BULK_CASES = [
         [("collector", 1200, M1)],
     ),
     (
-        "an aggregate hiding its subjects, 1000 rows",
-        [RecordRow(M1, subject_count=None, rows=1000)],
-        [("collector", 1000, M1)],
+        "a shape hiding its subjects counts its rows: 50",
+        [RecordRow(M1, subject_count=None, rows=50)],
+        [("collector", 50, M1)],
     ),
     (
-        "an aggregate hiding its subjects, 999 rows",
-        [RecordRow(M1, subject_count=None, rows=999)],
+        "a shape hiding its subjects counts its rows: 49",
+        [RecordRow(M1, subject_count=None, rows=49)],
+        [],
+    ),
+    (
+        "rows of hidden shapes add up with the subjects seen in the window",
+        [
+            RecordRow(M1, subjects=subjects(30)),
+            RecordRow(M1 + 30 * S, subject_count=None, rows=20),
+        ],
+        [("collector", 50, M1 + 30 * S)],
+    ),
+    (
+        "and leave the window like any read",
+        [
+            RecordRow(M1, subject_count=None, rows=30),
+            RecordRow(M1 + 60 * S, subjects=subjects(20)),
+        ],
         [],
     ),
     (
