@@ -36,6 +36,11 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.records (
   prev_hash text NOT NULL, hash text NOT NULL, signature text NOT NULL,
   PRIMARY KEY (instance, seq, at)
 ) PARTITION BY RANGE (at);
+-- when the store took each record, by its own clock (not part of the signed record): the
+-- detector's second watermark, so a record that arrives after its `at` has been evaluated (a
+-- long statement, a spool replayed after an outage) is still looked at (proxy.watch.engine)
+ALTER TABLE {SCHEMA}.records ADD COLUMN IF NOT EXISTS stored_at timestamptz NOT NULL DEFAULT now();
+CREATE INDEX IF NOT EXISTS records_stored_at ON {SCHEMA}.records (stored_at);
 CREATE INDEX IF NOT EXISTS records_subjects ON {SCHEMA}.records USING gin (subjects);
 CREATE INDEX IF NOT EXISTS records_principal_at ON {SCHEMA}.records (principal, at);
 CREATE INDEX IF NOT EXISTS records_at ON {SCHEMA}.records (at);

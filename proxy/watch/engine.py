@@ -8,11 +8,13 @@ one store are watched once. Each rule keeps a watermark (`detector_state.evaluat
 evaluates the records in `(watermark, now - settle]` — `settle` gives records written through
 a sink's batch time to land — then moves it in the same transaction as the alerts it stored:
 a restart neither re-alerts (the watermark and the alerts' dedup keys say what was seen) nor
-skips (the next range starts where the last ended). A rule's first run starts at
-`now - settle` and looks at nothing older: the detector does not alert on history when it is
-first enabled (`detect replay` is the way to look back). Records that reach the store after
-their `at` has passed a watermark (a spool replayed after an outage longer than `settle`)
-are not evaluated by the running detector.
+skips (the next range starts where the last ended). A record reaches the store when its
+statement ends, or later (the spool replayed after an outage), so a second watermark follows
+the store's own `stored_at`: records stored since the last run whose `at` had been evaluated
+already pull the rule's range back to the earliest of them, and those windows are evaluated
+again (the alerts' dedup keys keep what had fired from firing twice). A rule's first run
+starts at `now - settle` and looks at nothing older: the detector does not alert on history
+when it is first enabled (`detect replay` is the way to look back).
 
 A rule whose query fails (or runs past the tick's statement timeout, or whose suspension
 fails) rolls back to its savepoint and keeps its watermark, so it retries on the next tick
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,12 +35,22 @@ from proxy.errors import ProxyError
 from proxy.watch.evaluate import evaluate
 from proxy.watch.model import Alert, AlertOutputs, Finding, Rule, TimeRange
 from proxy.watch.schema import WATCH_LOCK_KEY
-from proxy.watch.store import Delivery, advance, evaluated_to, store_findings
+from proxy.watch.store import (
+    Delivery,
+    advance,
+    evaluated_to,
+    first_late,
+    store_cutoff,
+    store_findings,
+    stored_to,
+)
+from proxy.watch.suspensions import last_lift
 
 log = logging.getLogger(__name__)
 
 # each statement of a tick; a rule's query past it fails as any failing query does
 STATEMENT_TIMEOUT = timedelta(seconds=60)
+LATE_MARGIN = timedelta(microseconds=1)  # spans are (start, end]: a late record's `at` is in
 MAX_SPAN = timedelta(minutes=15)  # the most one run of a rule looks at: a rule behind catches up
 OnSuspend = Callable[[Any, Finding, Alert], Awaitable[None]]  # (conn, finding, its new alert)
 
@@ -103,15 +116,21 @@ class Detector:
 
     async def _run_rule(self, conn: Any, rule: Rule, now: datetime) -> list[Alert]:
         start = await evaluated_to(conn, rule.name)
+        cutoff = await store_cutoff(conn, self._settle)
         if start is None:  # first run: from here on, no alerts on history
-            await advance(conn, rule.name, now - self._settle, self._instance, now)
+            await advance(conn, rule.name, now - self._settle, self._instance, now, cutoff)
             return []
         end = min(now - self._settle, start + self._max_span)  # a rule behind catches up in steps
+        looked = await stored_to(conn, rule.name)
+        late = None if looked is None else await first_late(conn, looked, cutoff, start)
+        if late is not None:  # records that arrived after their time was evaluated: again
+            start = min(start, late - LATE_MARGIN)
         if end <= start:
             return []
+        span = TimeRange(start, end)
         try:
             async with conn.transaction():  # a savepoint: a failing rule leaves no trace
-                return await self._evaluate_rule(conn, rule, TimeRange(start, end), now)
+                return await self._evaluate_rule(conn, rule, span, now, cutoff)
         except Exception as exc:
             if conn.is_closed():  # the store is gone: the whole tick fails
                 raise
@@ -126,15 +145,15 @@ class Detector:
             return []
 
     async def _evaluate_rule(
-        self, conn: Any, rule: Rule, span: TimeRange, now: datetime
+        self, conn: Any, rule: Rule, span: TimeRange, now: datetime, cutoff: datetime
     ) -> list[Alert]:
-        findings = await evaluate(conn, [rule], span)
+        findings = await _not_judged_yet(conn, await evaluate(conn, [rule], span))
         alerts = await store_findings(conn, findings, self._instance, now, self._delivery)
         if self._on_suspend is not None:
             for alert in alerts:
                 if alert.finding.action == "suspend":
                     await self._on_suspend(conn, alert.finding, alert)
-        await advance(conn, rule.name, span.end, self._instance, now)
+        await advance(conn, rule.name, span.end, self._instance, now, cutoff)
         return alerts
 
     def _announce(self, alerts: Sequence[Alert]) -> None:
@@ -144,6 +163,21 @@ class Detector:
             self._outputs.raised(alerts)
         except Exception as exc:  # the alerts are stored; the webhook outbox still has them
             log.warning("alert outputs failed for %d new alerts (%s)", len(alerts), error_kind(exc))
+
+
+async def _not_judged_yet(conn: Any, findings: Sequence[Finding]) -> list[Finding]:
+    """The findings still to act on. A suspending finding whose window begins before its
+    actor's last lift is about reads a security officer has judged: dropped. After a lift a new
+    period begins at the lift, so reads after it alert (and suspend) again, even within the
+    cooldown period of the alert that was lifted."""
+    kept: list[Finding] = []
+    for finding in findings:
+        lifted = await last_lift(conn, finding.actor) if finding.action == "suspend" else None
+        if lifted is None:
+            kept.append(finding)
+        elif finding.window_start >= lifted:
+            kept.append(replace(finding, bucket=max(finding.bucket, lifted)))
+    return kept
 
 
 def error_kind(exc: BaseException) -> str:

@@ -6,8 +6,8 @@ statement sent through the proxy reaches them. Subjects here are the audit trail
 fingerprints (`AuditKeys.subject_hmac`), never keys or values.
 
 - `detector_state`: per rule, how far the records have been evaluated (`evaluated_to`, on
-  `at`); moved in the same transaction as the alerts it produced, so a restart neither
-  re-alerts nor skips.
+  `at`; `stored_to`, on the store's `stored_at`, for records arriving late); moved in the same
+  transaction as the alerts it produced, so a restart neither re-alerts nor skips.
 - `alerts`: one per `dedup_key` (rule, actor, cooldown bucket); acknowledgement and webhook
   delivery state (an outbox: `pending` rows are sent, retried with back-off).
 - `suspensions`: at most one active (not lifted) per principal.
@@ -27,6 +27,8 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.detector_state (
   rule text PRIMARY KEY, evaluated_to timestamptz NOT NULL, updated_at timestamptz NOT NULL,
   instance text NOT NULL
 );
+-- stored_to: how far the records' `stored_at` has been looked at for records arriving late
+ALTER TABLE {SCHEMA}.detector_state ADD COLUMN IF NOT EXISTS stored_to timestamptz;
 CREATE TABLE IF NOT EXISTS {SCHEMA}.alerts (
   id uuid PRIMARY KEY, dedup_key text NOT NULL UNIQUE, rule text NOT NULL,
   severity text NOT NULL CHECK (severity IN ('low', 'medium', 'high', 'critical')),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import orjson
@@ -34,9 +34,10 @@ RETURNING id
 """
 
 _ADVANCE = f"""
-INSERT INTO {SCHEMA}.detector_state AS s (rule, evaluated_to, updated_at, instance)
-VALUES ($1, $2, $3, $4)
+INSERT INTO {SCHEMA}.detector_state AS s (rule, evaluated_to, updated_at, instance, stored_to)
+VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (rule) DO UPDATE SET evaluated_to = greatest(s.evaluated_to, excluded.evaluated_to),
+  stored_to = greatest(s.stored_to, excluded.stored_to),
   updated_at = excluded.updated_at, instance = excluded.instance
 """
 
@@ -58,9 +59,49 @@ async def evaluated_to(conn: Any, rule: str) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
 
-async def advance(conn: Any, rule: str, to: datetime, instance: str, now: datetime) -> None:
-    """Move `rule`'s watermark to `to` (never backwards)."""
-    await conn.execute(_ADVANCE, rule, to, now, instance)
+async def advance(
+    conn: Any,
+    rule: str,
+    to: datetime,
+    instance: str,
+    now: datetime,
+    stored_to: datetime | None = None,
+) -> None:
+    """Move `rule`'s watermarks to `to` (on `at`) and `stored_to` (on `stored_at`), never
+    backwards."""
+    await conn.execute(_ADVANCE, rule, to, now, instance, stored_to)
+
+
+async def stored_to(conn: Any, rule: str) -> datetime | None:
+    """How far `rule` has looked at the records' `stored_at`; None before (or before this
+    watermark existed)."""
+    value = await conn.fetchval(
+        f"SELECT stored_to FROM {SCHEMA}.detector_state WHERE rule = $1", rule
+    )
+    return value if isinstance(value, datetime) else None
+
+
+async def store_cutoff(conn: Any, settle: timedelta) -> datetime:
+    """`stored_at` up to which records are looked at now: the store's clock, less `settle`
+    (so a batch being written has landed), since `stored_at` is the store's clock too."""
+    value = await conn.fetchval("SELECT now() - $1::interval", settle)
+    assert isinstance(value, datetime)
+    return value
+
+
+async def first_late(
+    conn: Any, after: datetime, until: datetime, evaluated: datetime
+) -> datetime | None:
+    """The earliest `at` of the records stored in (`after`, `until`] whose `at` a rule had
+    already evaluated up to `evaluated`: they arrived late, and are looked at again."""
+    value = await conn.fetchval(
+        f"SELECT min(at) FROM {SCHEMA}.records "
+        "WHERE stored_at > $1 AND stored_at <= $2 AND at <= $3",
+        after,
+        until,
+        evaluated,
+    )
+    return value if isinstance(value, datetime) else None
 
 
 async def store_findings(

@@ -82,6 +82,14 @@ async def lift(conn: Any, principal: str, by: str, note: str, at: datetime) -> S
     return await _changed_and_notified(conn, sql, (principal, at, by, note))
 
 
+async def last_lift(conn: Any, principal: str) -> datetime | None:
+    """When `principal`'s latest suspension was lifted; None when none ever was."""
+    value = await _converted(
+        conn.fetchval(f"SELECT max(lifted_at) FROM {TABLE} WHERE principal = $1", principal)
+    )
+    return value if isinstance(value, datetime) else None
+
+
 async def active_suspensions(conn: Any) -> list[Suspension]:
     """Every suspension not lifted, oldest first."""
     sql = f"SELECT {COLUMNS} FROM {TABLE} WHERE lifted_at IS NULL ORDER BY since, principal"

@@ -22,6 +22,7 @@ from proxy.watch.model import Action, Alert, Finding, RuleQuery, TimeRange
 from proxy.watch.running import backoff, running_detector
 from proxy.watch.schema import WATCH_LOCK_KEY
 from proxy.watch.store import ensure_watch_schema, evaluated_to
+from proxy.watch.suspensions import lift, suspend
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 SETTLE = timedelta(seconds=5)
@@ -217,6 +218,23 @@ async def test_ticks_alert_on_new_records_once(conn: Any, steps: list[Insert | T
     assert all(a.end == b.start for a, b in itertools.pairwise(rule.spans))
 
 
+async def test_records_arriving_after_their_time_was_evaluated_are_looked_at(conn: Any) -> None:
+    clock, rule = Clock(), ServedCount()
+    current = detector(rule, clock=clock.at(0))
+    await current.tick(conn)
+    assert await current.tick(conn) == []  # (T0 - settle, T0 + 5 s] evaluated, nothing there
+    clock.at(60)
+    assert await current.tick(conn) == []
+    # a long statement (or the spool after an outage): its records land now, `at` long past
+    await conn.execute("UPDATE palata_audit.detector_state SET stored_to = now() - interval '1m'")
+    await insert_records(conn, "alice", 2)
+    await conn.execute("UPDATE palata_audit.records SET stored_at = now() - interval '10s'")
+    alerts = await current.tick(conn)
+    assert [a.finding.actor for a in alerts] == ["alice"]
+    assert rule.spans[-1].start < T0 + timedelta(seconds=2) <= rule.spans[-1].end
+    assert await current.tick(conn) == []  # looked at once
+
+
 async def test_a_rule_behind_catches_up_one_max_span_a_tick(conn: Any) -> None:
     clock, rule = Clock(), ServedCount()
     current = detector(rule, clock=clock.at(0), max_span=timedelta(minutes=15))
@@ -392,6 +410,32 @@ async def test_a_suspending_rule_suspends_in_the_same_transaction(
     assert [r["principal"] for r in rows] == suspended
     watermark = await evaluated_to(conn, "served_count")
     assert watermark == (T0 - SETTLE if suspend_fails else T0 + timedelta(seconds=5))
+
+
+async def test_after_a_lift_new_reads_in_the_same_period_suspend_again(conn: Any) -> None:
+    async def on_suspend(tx: Any, finding: Finding, alert: Alert) -> None:
+        await suspend(tx, finding.actor, "test", alert.id, finding.rule, alert.created_at)
+
+    clock = Clock().at(0)
+    run = detector(ServedCount(action="suspend"), clock=clock, on_suspend=on_suspend)
+    await run.tick(conn)
+    await insert_records(conn, "alice", 1)
+    clock.at(10)
+    first = await run.tick(conn)
+    await insert_records(conn, "alice", 15)  # more reads before the lift, not yet evaluated
+    await lift(conn, "alice", "dpo", "agreed", T0 + timedelta(seconds=20))
+    clock.at(30)
+    assert await run.tick(conn) == [], "reads from before the lift do not suspend again"
+    await insert_records(conn, "alice", 40)  # a new export, within the same hour
+    clock.at(50)
+    again = await run.tick(conn)
+    assert [a.finding.actor for a in first] == ["alice"]
+    assert [a.finding.actor for a in again] == ["alice"]
+    assert again[0].finding.bucket == T0 + timedelta(seconds=20)  # a period begins at the lift
+    active = await conn.fetch(
+        "SELECT principal FROM palata_audit.suspensions WHERE lifted_at IS NULL"
+    )
+    assert [r["principal"] for r in active] == ["alice"]
 
 
 # --- replay -----------------------------------------------------------------------------------
