@@ -88,3 +88,9 @@ class UpstreamUnavailable(ProxyError):
 
     sqlstate = "08006"  # connection_failure
     http_status = 503
+
+
+def error_kind(exc: BaseException) -> str:
+    """Kind and SQLSTATE of any error, never its message (which could quote data): for logs."""
+    sqlstate = exc.sqlstate if isinstance(exc, ProxyError) else getattr(exc, "sqlstate", None)
+    return f"{type(exc).__name__}, SQLSTATE {sqlstate}" if sqlstate else type(exc).__name__

@@ -23,22 +23,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from proxy.audit.export import without_controls
 from proxy.audit.search import InvalidSearch, Searcher, parse_moment, search_record
 from proxy.audit.startup import open_audit
 from proxy.cli.audit_search import cli_instance, os_user
 from proxy.cli.common import setup_logging
 from proxy.config import Settings, load_settings
-from proxy.errors import ConfigError, ProxyError, UpstreamUnavailable
-from proxy.upstream.errors import from_postgres_error
+from proxy.errors import ConfigError, ProxyError
 from proxy.upstream.pool import single_connection
 from proxy.watch import rules as registry
 from proxy.watch.config import load_detection
-from proxy.watch.evaluate import evaluate
+from proxy.watch.evaluate import replay
 from proxy.watch.model import Finding, Rule, TimeRange
-from proxy.watch.schema import CREATE_WATCH_SCHEMA
 
 SHOWN_RECORD_IDS = 3
 
@@ -129,29 +125,6 @@ async def _audited_replay(settings: Settings, rules: list[Rule], span: TimeRange
             search_record(searcher, instance, criteria, started, kind="detect_replay", rows=rows)
         )
     return findings
-
-
-async def replay(conn: Any, rules: Sequence[Rule], span: TimeRange) -> list[Finding]:
-    """What `rules` find over `span`, one finding per dedup key, ordered by window end: in a
-    transaction rolled back, so nothing a rule writes (or the watch's tables, if this store
-    has none yet) stays."""
-    transaction = conn.transaction()
-    try:
-        await transaction.start()
-        try:
-            if await conn.fetchval("SELECT to_regclass('palata_audit.alerts')") is None:
-                await conn.execute(CREATE_WATCH_SCHEMA)
-            found = await evaluate(conn, rules, span)
-        finally:
-            await transaction.rollback()
-    except asyncpg.PostgresError as exc:
-        raise from_postgres_error(exc, scrub=True) from None
-    except (OSError, asyncpg.InterfaceError) as exc:
-        raise UpstreamUnavailable(f"the audit store is unreachable: {type(exc).__name__}") from None
-    unique: dict[str, Finding] = {}
-    for finding in found:
-        unique.setdefault(finding.dedup_key, finding)
-    return sorted(unique.values(), key=lambda f: (f.window_end, f.rule, f.actor))
 
 
 def finding_json(finding: Finding) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from typing import Any
 import asyncpg
 
 from proxy.config.settings import UpstreamSection
-from proxy.errors import ProxyError
+from proxy.errors import error_kind
 from proxy.pipeline.catalog import CatalogHolder
 from proxy.provision.catalog_trigger import CATALOG_CHANNEL, catalog_trigger_installed
 from proxy.upstream.pool import PINNED_SETTINGS
@@ -70,7 +70,7 @@ class CatalogWatch:
             except Exception as exc:  # the watch outlives any error of its own
                 log.warning(
                     "catalogue watch: cannot listen for schema changes (%s); retrying in %.1f s",
-                    describe(exc),
+                    error_kind(exc),
                     delay,
                 )
             await asyncio.sleep(delay)
@@ -131,7 +131,7 @@ class CatalogWatch:
             changed = await reload()
         except Exception as exc:  # a failed reload keeps the old snapshot
             if not quiet:
-                log.warning("catalogue watch: reloading the catalogue failed (%s)", describe(exc))
+                log.warning("catalogue watch: reloading the catalogue failed (%s)", error_kind(exc))
             return False
         if changed:
             version = self.holder.snapshot.version
@@ -183,14 +183,6 @@ async def _set_again_within(event: asyncio.Event, seconds: float) -> bool:
     except TimeoutError:
         return False
     return True
-
-
-def describe(exc: BaseException) -> str:
-    """Kind and SQLSTATE of an error, without its message (which could quote data)."""
-    if isinstance(exc, ProxyError):
-        return f"{type(exc).__name__}, SQLSTATE {exc.sqlstate}"
-    sqlstate = getattr(exc, "sqlstate", None)
-    return f"{type(exc).__name__}, SQLSTATE {sqlstate}" if sqlstate else type(exc).__name__
 
 
 async def close_listening(conn: Any) -> None:

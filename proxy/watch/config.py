@@ -73,9 +73,10 @@ class RuleSettings(_Strict):
     severity: Severity = "medium"
     action: Action = "alert"
     cooldown: timedelta = timedelta(hours=1)
+    every: timedelta = timedelta(0)  # run at most this often (0: every tick of the detector)
     rationale: str = Field(min_length=20)
 
-    @field_validator("cooldown", "window", "lookback", mode="before", check_fields=False)
+    @field_validator("cooldown", "every", "window", "lookback", mode="before", check_fields=False)
     @classmethod
     def _duration(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value

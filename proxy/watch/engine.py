@@ -31,7 +31,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from proxy.errors import ProxyError
+from proxy.errors import error_kind
 from proxy.watch.evaluate import evaluate
 from proxy.watch.model import Alert, AlertOutputs, Finding, Rule, TimeRange
 from proxy.watch.schema import WATCH_LOCK_KEY
@@ -100,20 +100,6 @@ class Detector:
         self._announce(raised)
         return raised
 
-    async def replay(self, conn: Any, span: TimeRange) -> list[Finding]:
-        """What the rules would find over `span`, one finding per dedup key: a dry run in a
-        transaction rolled back, so nothing a rule records (novelty's facts) stays."""
-        transaction = conn.transaction()
-        await transaction.start()
-        try:
-            findings = await evaluate(conn, self.rules, span)
-        finally:
-            await transaction.rollback()
-        unique: dict[str, Finding] = {}
-        for finding in findings:
-            unique.setdefault(finding.dedup_key, finding)
-        return list(unique.values())
-
     async def _run_rule(self, conn: Any, rule: Rule, now: datetime) -> list[Alert]:
         start = await evaluated_to(conn, rule.name)
         cutoff = await store_cutoff(conn, self._settle)
@@ -125,8 +111,8 @@ class Detector:
         late = None if looked is None else await first_late(conn, looked, cutoff, start)
         if late is not None:  # records that arrived after their time was evaluated: again
             start = min(start, late - LATE_MARGIN)
-        if end <= start:
-            return []
+        if end <= start or (late is None and end - start < rule.every):
+            return []  # nothing new, or a rule that runs less often: its range grows meanwhile
         span = TimeRange(start, end)
         try:
             async with conn.transaction():  # a savepoint: a failing rule leaves no trace
@@ -178,9 +164,3 @@ async def _not_judged_yet(conn: Any, findings: Sequence[Finding]) -> list[Findin
         elif finding.window_start >= lifted:
             kept.append(replace(finding, bucket=max(finding.bucket, lifted)))
     return kept
-
-
-def error_kind(exc: BaseException) -> str:
-    """Kind and SQLSTATE of an error, never its message (which could quote data)."""
-    sqlstate = exc.sqlstate if isinstance(exc, ProxyError) else getattr(exc, "sqlstate", None)
-    return f"{type(exc).__name__}, SQLSTATE {sqlstate}" if sqlstate else type(exc).__name__

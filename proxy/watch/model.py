@@ -52,11 +52,16 @@ class Finding:
 
 class Rule(Protocol):
     """One detection rule: a query over the audit store for a time range, and the findings
-    its rows mean. `lookback` is how far before the range's start the query reads (a sliding
-    window's width), so that a window straddling two runs is still seen whole."""
+    its rows mean. `lookback` says how far before the range's start its query reads (a sliding
+    window's width, a baseline's history), so that a window straddling two runs is seen whole:
+    the query reads that far itself. `every` is how often it needs to run at least (a rule
+    judging whole days need not run each tick): the detector lets its range grow until then."""
 
     @property
     def name(self) -> str: ...
+
+    @property
+    def every(self) -> timedelta: ...
 
     @property
     def lookback(self) -> timedelta: ...

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
-from proxy.watch.engine import error_kind
+from proxy.errors import error_kind
 from proxy.watch.model import Alert
 
 log = logging.getLogger(__name__)

@@ -32,12 +32,11 @@ from typing import Any
 import asyncpg
 
 from proxy.audit.record import AuditRecord
-from proxy.errors import UpstreamUnavailable
+from proxy.errors import UpstreamUnavailable, error_kind
 from proxy.pipeline.catalog_watch import (
     BACKOFF_MAX_S,
     BACKOFF_MIN_S,
     close_listening,
-    describe,
     until_lost,
 )
 from proxy.upstream.errors import from_postgres_error
@@ -173,7 +172,7 @@ class SuspensionWatch:
                 log.warning(
                     "suspension watch: cannot read the suspensions (%s); enforcing the last "
                     "known set (%d principals) and retrying every %.0f s",
-                    describe(exc),
+                    error_kind(exc),
                     len(self.book.principals()),
                     self._poll_s,
                 )
@@ -210,7 +209,7 @@ class SuspensionWatch:
             except Exception as exc:
                 log.warning(
                     "suspension watch: cannot listen for suspensions (%s); retrying in %.1f s",
-                    describe(exc),
+                    error_kind(exc),
                     delay,
                 )
             await asyncio.sleep(delay)

@@ -40,6 +40,10 @@ class CountRule:
     settings: CountSettings
 
     @property
+    def every(self) -> timedelta:
+        return timedelta(0)
+
+    @property
     def lookback(self) -> timedelta:
         return timedelta(0)
 

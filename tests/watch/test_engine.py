@@ -18,6 +18,7 @@ import pytest
 
 from proxy.audit.schema import CREATE_SCHEMA, create_partition
 from proxy.watch.engine import Detector
+from proxy.watch.evaluate import replay
 from proxy.watch.model import Action, Alert, Finding, RuleQuery, TimeRange
 from proxy.watch.running import backoff, running_detector
 from proxy.watch.schema import WATCH_LOCK_KEY
@@ -64,7 +65,12 @@ class ServedCount:
     crash: bool = False
     slow: bool = False  # sleeps past the tick's statement timeout
     terminate: bool = False  # ends its own connection, as a store going away would
+    runs_every: timedelta = timedelta(0)
     spans: list[TimeRange] = field(default_factory=list)
+
+    @property
+    def every(self) -> timedelta:
+        return self.runs_every
 
     @property
     def lookback(self) -> timedelta:
@@ -233,6 +239,20 @@ async def test_records_arriving_after_their_time_was_evaluated_are_looked_at(con
     assert [a.finding.actor for a in alerts] == ["alice"]
     assert rule.spans[-1].start < T0 + timedelta(seconds=2) <= rule.spans[-1].end
     assert await current.tick(conn) == []  # looked at once
+
+
+async def test_a_rule_that_runs_less_often_waits_for_its_range_to_grow(conn: Any) -> None:
+    clock, rule = Clock(), ServedCount(runs_every=timedelta(minutes=1))
+    current = detector(rule, clock=clock.at(0))
+    await current.tick(conn)
+    await insert_records(conn, "alice", 1)
+    ran = []
+    for seconds in (10, 20, 30, 40, 50, 60, 70):
+        alerts = await current.tick(conn) if clock.at(seconds) else []
+        ran.append((seconds, [a.finding.actor for a in alerts]))
+    assert ran[:5] == [(s, []) for s in (10, 20, 30, 40, 50)]
+    assert ran[5] == (60, ["alice"]) and len(rule.spans) == 1
+    assert rule.spans[0] == TimeRange(T0 - SETTLE, T0 + timedelta(seconds=55))
 
 
 async def test_a_rule_behind_catches_up_one_max_span_a_tick(conn: Any) -> None:
@@ -450,10 +470,8 @@ async def test_replay_finds_once_per_key_and_leaves_no_trace(conn: Any) -> None:
         await insert_records(conn, principal, at_s)
     before = await snapshot(conn)
     twice = ServedCount(records_seen=True)
-    replay = detector(twice, twice, clock=clock)
-    findings = await replay.replay(
-        conn, TimeRange(T0 - timedelta(hours=1), T0 + timedelta(hours=2))
-    )
+    span = TimeRange(T0 - timedelta(hours=1), T0 + timedelta(hours=2))
+    findings = await replay(conn, [twice, twice], span)
     assert sorted(f.dedup_key.split("|")[1] for f in findings) == ["alice", "bob", "carol"]
     assert await snapshot(conn) == before
     assert await conn.fetchval("SELECT count(*) FROM palata_audit.principal_seen") == 0

@@ -128,6 +128,10 @@ class OutsideAssignment:
     settings: OutsideAssignmentSettings
 
     @property
+    def every(self) -> timedelta:
+        return self.settings.every
+
+    @property
     def lookback(self) -> timedelta:
         return self.settings.cooldown  # a period may have begun before the span
 
@@ -157,6 +161,10 @@ class OutsideAssignment:
 class OutsideCategory:
     name: str
     settings: OutsideCategorySettings
+
+    @property
+    def every(self) -> timedelta:
+        return self.settings.every
 
     @property
     def lookback(self) -> timedelta:

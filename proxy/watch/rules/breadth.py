@@ -78,6 +78,10 @@ class Breadth:
     zone: ZoneInfo
 
     @property
+    def every(self) -> timedelta:
+        return self.settings.every
+
+    @property
     def lookback(self) -> timedelta:
         # whole days: the first day judged starts up to a day before the range
         s = self.settings

@@ -91,6 +91,10 @@ class BulkRead:
     settings: BulkReadSettings
 
     @property
+    def every(self) -> timedelta:
+        return self.settings.every
+
+    @property
     def lookback(self) -> timedelta:
         return self.settings.window
 

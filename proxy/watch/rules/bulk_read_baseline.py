@@ -66,6 +66,10 @@ class BulkReadBaseline:
     zone: ZoneInfo
 
     @property
+    def every(self) -> timedelta:
+        return self.settings.every
+
+    @property
     def lookback(self) -> timedelta:
         # the first day judged starts up to a day before the range, its history `days` before
         return timedelta(days=self.settings.days + 1)

@@ -51,6 +51,10 @@ class CatalogueGap:
     settings: CatalogueGapSettings
 
     @property
+    def every(self) -> timedelta:
+        return self.settings.every
+
+    @property
     def lookback(self) -> timedelta:
         return timedelta(0)  # each record is judged alone
 

@@ -24,13 +24,14 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from proxy.audit.schema import SCHEMA
+from proxy.identity.principals import UNAUTHENTICATED as UNAUTHENTICATED_PRINCIPAL
 from proxy.watch.config import RuleContext, RuleSettings, parse_duration
 from proxy.watch.model import Finding, Rule, RuleQuery, TimeRange
 from proxy.watch.rules.common import RECORDS, SQL_BIN_ORIGIN, duration_text, make_finding
 
 Dimension = Literal["purpose", "table", "client", "app"]
 DIMENSIONS: tuple[Dimension, ...] = ("purpose", "table", "client", "app")
-UNAUTHENTICATED = "(unauthenticated)"  # no principal to learn: probing watches those
+UNAUTHENTICATED = UNAUTHENTICATED_PRINCIPAL.name  # refused before a login: no principal
 OCTET = r"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 IPV4 = rf"^{OCTET}(\.{OCTET}){{3}}$"
 IPV6 = r"^[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7}$"
@@ -130,6 +131,10 @@ def novelty_sql(dimensions: Sequence[Dimension]) -> str:
 class Novelty:
     name: str
     settings: NoveltySettings
+
+    @property
+    def every(self) -> timedelta:
+        return self.settings.every
 
     @property
     def lookback(self) -> timedelta:

@@ -77,6 +77,10 @@ class OffHours:
     sql: str
 
     @property
+    def every(self) -> timedelta:
+        return self.settings.every
+
+    @property
     def lookback(self) -> timedelta:
         return timedelta(0)  # each record is judged alone
 

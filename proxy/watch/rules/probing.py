@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import Field
 
+from proxy.identity.principals import UNAUTHENTICATED as UNAUTHENTICATED_PRINCIPAL
 from proxy.watch.config import RuleContext, RuleSettings
 from proxy.watch.model import Finding, Rule, RuleQuery, TimeRange
 from proxy.watch.rules.common import (
@@ -30,7 +31,7 @@ from proxy.watch.rules.common import (
     strongest_per_key,
 )
 
-UNAUTHENTICATED = "(unauthenticated)"  # proxy.identity.principals: refused before a login
+UNAUTHENTICATED = UNAUTHENTICATED_PRINCIPAL.name  # refused before a login: no principal
 
 
 class ProbingSettings(RuleSettings):
@@ -72,6 +73,10 @@ FROM strongest s ORDER BY s.actor, s.window_end
 class Probing:
     name: str
     settings: ProbingSettings
+
+    @property
+    def every(self) -> timedelta:
+        return self.settings.every
 
     @property
     def lookback(self) -> timedelta:

@@ -69,6 +69,10 @@ class WatchList:
     settings: WatchListSettings
 
     @property
+    def every(self) -> timedelta:
+        return self.settings.every
+
+    @property
     def lookback(self) -> timedelta:
         return self.settings.cooldown  # a period may have begun before the span
 
