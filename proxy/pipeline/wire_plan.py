@@ -39,6 +39,7 @@ from proxy.sql.templates import (
     Templated,
     fillable,
     has_positional_placeholder,
+    reads_alike,
     templated,
 )
 
@@ -112,11 +113,14 @@ class WirePlanner:
         key = (*plan_key(as_template, self._engine, self._catalog), split.template.kinds)
         cached = self._templates.get(key)
         if cached is None:
-            cached = await self._plan_template(as_template, len(split.literals))
+            cached = await self._plan_template(as_template, split)
             self._templates.put(key, cached)
         return cached
 
-    async def _plan_template(self, request: QueryRequest, count: int) -> TemplatePlan:
+    async def _plan_template(self, request: QueryRequest, split: Templated) -> TemplatePlan:
+        if not reads_alike(split):  # a literal glued to its neighbour (N'x', date'2026-01-01')
+            return TemplatePlan(None)
+        count = len(split.literals)
         try:
             parsed = parse_statements(request.sql, DEFAULT_LIMITS)
         except ProxyError:  # a literal only the grammar's literal rules take (interval '1 day')
@@ -129,7 +133,11 @@ class WirePlanner:
         try:
             return TemplatePlan(
                 tuple(
-                    (p, fillable(p.text, count), fillable(p.plan.sql, count))
+                    (
+                        p,
+                        fillable(p.text, count),
+                        fillable(p.plan.sql, count, parenthesised=True),
+                    )
                     for p in planned
                     if p.plan is not None
                 )

@@ -91,6 +91,17 @@ def planned_alone(snapshot: Any, who: str, sql: str) -> list[tuple[str, Statemen
                      "SELECT 'x'::varchar(4), interval '2' day", False, id="type-modifiers"),
         pytest.param("collector", "SELECT iin FROM employees WHERE id = 1",
                      "SELECT iin FROM employees WHERE id = 2", False, id="refused"),
+        pytest.param("collector", "SELECT id, notes FROM debtors ORDER BY - -1",
+                     "SELECT id, notes FROM debtors ORDER BY - -2", False,
+                     id="order-by-a-folded-position"),
+        pytest.param("collector", "SELECT id, notes FROM debtors GROUP BY id, - -1",
+                     "SELECT id, notes FROM debtors GROUP BY id, -(-2)", False,
+                     id="group-by-a-folded-position"),
+        pytest.param("collector", "SELECT N'x' FROM debtors", "SELECT N'y' FROM debtors", False,
+                     id="literal-glued-to-a-name"),
+        pytest.param("collector", "SELECT (2).* - id FROM debtors WHERE id = 1",
+                     "SELECT (3).* - id FROM debtors WHERE id = 1", True,
+                     id="literal-beside-a-field-selection"),
         pytest.param("collector", "SELECT id FROM debtors WHERE id = $1",
                      "SELECT id FROM debtors WHERE id = $1 OR id = 3", False,
                      id="parameters-of-its-own"),
@@ -126,4 +137,4 @@ def test_a_template_plan_puts_each_texts_literals_back(snapshot: Any) -> None:
     )
     assert got.plan is not None
     assert got.text == "SELECT iin FROM debtors WHERE id = 41"
-    assert "= 41" in got.plan.sql and "$" not in got.plan.sql
+    assert "= (41)" in got.plan.sql and "$" not in got.plan.sql

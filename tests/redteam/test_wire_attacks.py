@@ -845,3 +845,21 @@ def test_a_client_cannot_pass_its_session_off_as_another_principals(
 ) -> None:
     names = asyncio.run(_application_names(wire_dsn("collector"), fixture_dsn))
     assert "palata-proxy/dpo" not in names and "palata-proxy/collector" in names, names
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT id FROM debtors WHERE iin = '8704",  # an unterminated quote: does not scan
+        "SELECT 123abc",
+    ],
+)
+def test_text_that_does_not_scan_is_a_syntax_error_on_record(collector: RawWire, sql: str) -> None:
+    collector.send(Query(sql).encode())
+    answer = collector.until_ready()
+    assert kinds(answer) == b"EZ", answer
+    fields = error_fields(answer[0])
+    assert fields["C"] == "42601", fields
+    assert "audit record" in fields.get("D", ""), fields
+    collector.send(Query("SELECT 1").encode())
+    assert kinds(collector.until_ready()) == b"TDCZ", "the session goes on"
