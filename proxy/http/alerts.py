@@ -21,12 +21,12 @@ from typing import Any
 
 from aiohttp import web
 
-from proxy.audit.errors import AuditUnavailable
 from proxy.audit.record import AuditRecord, Outcome
 from proxy.audit.search import AuditSearchStore, Searcher, parse_moment, search_record
-from proxy.errors import AccessDenied, BadRequest, ProxyError
+from proxy.errors import BadRequest, ProxyError
+from proxy.http.audit import audit_store, require_roles
 from proxy.http.encode import json_response
-from proxy.http.keys import PIPELINE, SETTINGS, WATCH_STORE
+from proxy.http.keys import SETTINGS, WATCH_STORE
 from proxy.http.query import authenticate, parse_json_object, read_body
 from proxy.identity.principals import Principal
 from proxy.watch.alerts_read import (
@@ -188,20 +188,12 @@ def _record(request: web.Request, attempt: Attempt, error: ProxyError | None = N
 
 
 def _watch_store(request: web.Request) -> AuditSearchStore:
-    store = request.app.get(WATCH_STORE)
-    if store is None:  # refuse rather than answer a request nobody would audit
-        raise AuditUnavailable("alerts are not available: this proxy has no audit store")
-    return store
+    return audit_store(request, WATCH_STORE, "alerts")
 
 
 def _may_watch(request: web.Request, principal: Principal) -> None:
-    request.app[PIPELINE].admit(principal)  # a suspended officer neither reads nor lifts
     allowed = request.app[SETTINGS].detection.security_roles
-    if not set(principal.roles) & set(allowed):
-        raise AccessDenied(
-            f"alerts and suspensions need one of the roles {', '.join(allowed)} "
-            "(detection.security_roles)"
-        )
+    require_roles(request, principal, allowed, "alerts and suspensions", "detection.security_roles")
 
 
 def _alert_query(request: web.Request, attempt: Attempt) -> AlertQuery:

@@ -101,20 +101,36 @@ async def _search(
 
 
 def _audit_store(request: web.Request) -> AuditSearchStore:
-    store = request.app.get(AUDIT_STORE)
-    if store is None:  # refuse rather than answer a search nobody would audit
-        raise AuditUnavailable("audit search is not available: this proxy has no audit store")
-    return store
+    return audit_store(request, AUDIT_STORE, "audit search")
 
 
 def _may_search(request: web.Request, principal: Principal) -> None:
-    request.app[PIPELINE].admit(principal)  # a suspended officer does not search either
     allowed = request.app[SETTINGS].audit.search_roles
+    require_roles(request, principal, allowed, "searching the audit trail", "audit.search_roles")
+
+
+def audit_store(
+    request: web.Request, key: web.AppKey[AuditSearchStore], what: str
+) -> AuditSearchStore:
+    """The store `what` reads and records through; refused (AuditUnavailable) rather than
+    answered when there is none, since nobody would audit the answer."""
+    store = request.app.get(key)
+    if store is None:
+        raise AuditUnavailable(f"{what} is not available: this proxy has no audit store")
+    return store
+
+
+def require_roles(
+    request: web.Request,
+    principal: Principal,
+    allowed: tuple[str, ...],
+    what: str,
+    setting: str,
+) -> None:
+    """Refuse a suspended principal, and one holding none of the `allowed` roles."""
+    request.app[PIPELINE].admit(principal)  # a suspended officer neither reads nor acts
     if not set(principal.roles) & set(allowed):
-        raise AccessDenied(
-            f"searching the audit trail needs one of the roles {', '.join(allowed)} "
-            "(audit.search_roles)"
-        )
+        raise AccessDenied(f"{what} needs one of the roles {', '.join(allowed)} ({setting})")
 
 
 async def _search_filter(

@@ -7,49 +7,26 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import pytest
 
-from proxy.audit.keys import AuditKeys
-from proxy.audit.record import AuditRecord
 from proxy.config import load_settings
 from proxy.identity.principals import PrincipalDirectory
 from proxy.pgwire.server import serving_pgwire
 from proxy.pipeline import Pipeline
 from proxy.pipeline.audit_entry import AuditEntries, AuditTrail
 from proxy.upstream.pool import open_upstream
-from proxy.watch.model import Suspension
 from proxy.watch.suspensions import SuspensionBook
-from tests.pipeline.fixture_db import dsn
+from tests.pipeline.fixture_db import KEYS, RecordingSink, dsn, suspension
 from tests.policy.support import MODEL, REDTEAM
 from tests.redteam.corpus import SECRETS
 from tests.support import unused_port
 
 __all__ = ["dsn"]  # fixtures
 
-KEYS = AuditKeys(b"a test audit key, 32 bytes or more")
-SUSPENDED = Suspension(
-    id="0b8f0c7e-2a53-4c1e-9a63-3d3f3e9a1c01",
-    principal="collector",
-    since=datetime(2026, 3, 2, 3, 0, tzinfo=UTC),
-    reason="bulk read",
-    alert_id=None,
-    rule="bulk_read",
-)
-
-
-class RecordingSink:
-    keys = KEYS
-
-    def __init__(self) -> None:
-        self.records: list[AuditRecord] = []
-
-    async def write(self, record: AuditRecord) -> AuditRecord:
-        self.records.append(record)
-        return record
+SUSPENDED = suspension(alert_id=None)
 
 
 @dataclass

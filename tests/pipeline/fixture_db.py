@@ -8,22 +8,54 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
+from proxy.audit.keys import AuditKeys
+from proxy.audit.record import AuditRecord
 from proxy.config import Settings, load_settings
 from proxy.identity.principals import Principal
 from proxy.pipeline import Pipeline
 from proxy.pipeline.request import QueryRequest
 from proxy.upstream.pool import open_upstream
+from proxy.watch.model import Suspension
 from tests.conftest import new_database
 from tests.policy.support import MODEL, REDTEAM, write_policies
 from tests.redteam.corpus import load_fixture_schema
 
 KEY = "an analyst's pseudonym key, 32 bytes or more"
+KEYS = AuditKeys(b"a test audit key, 32 bytes or more")
+
+
+def suspension(alert_id: str | None) -> Suspension:
+    """The collector, suspended by a bulk-read alert since 2026-03-02 03:00 UTC."""
+    return Suspension(
+        id="0b8f0c7e-2a53-4c1e-9a63-3d3f3e9a1c01",
+        principal="collector",
+        since=datetime(2026, 3, 2, 3, 0, tzinfo=UTC),
+        reason="bulk read",
+        alert_id=alert_id,
+        rule="bulk_read",
+    )
+
+
+class RecordingSink:
+    """An audit sink that keeps what it is given: for tests of what gets recorded."""
+
+    keys = KEYS
+
+    def __init__(self) -> None:
+        self.records: list[AuditRecord] = []
+
+    async def write(self, record: AuditRecord) -> AuditRecord:
+        self.records.append(record)
+        return record
+
+
 MEMO_IIN = "560126405147"  # a guarantor's IIN in the fixture, valid check digit
 ANALYST_RULES = """
 p, analyst, public.debtors.*, select, analytics, allow, allow, 150

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from proxy.audit.keys import AuditKeys
-from proxy.audit.record import AuditRecord
 from proxy.errors import AccessDenied, PrincipalSuspended, ProxyError
 from proxy.identity.principals import Principal
 from proxy.pipeline import Pipeline
@@ -20,32 +18,24 @@ from proxy.pipeline.request import QueryRequest
 from proxy.upstream.pool import open_upstream
 from proxy.watch.model import Suspension
 from proxy.watch.suspensions import SuspensionBook
-from tests.pipeline.fixture_db import COLLECTOR, DPO, KEY, dsn, policies, run, settings_for
+from tests.pipeline.fixture_db import (
+    COLLECTOR,
+    DPO,
+    KEY,
+    KEYS,
+    RecordingSink,
+    dsn,
+    policies,
+    run,
+    settings_for,
+    suspension,
+)
 
 __all__ = ["dsn", "policies"]  # fixtures
 
-KEYS = AuditKeys(b"a test audit key, 32 bytes or more")
 SIMULATED = datetime(2026, 3, 2, 3, 30, tzinfo=UTC)  # 09:30 in Almaty
 ALERT = "5b0f5d0e-8f4e-4a44-9d1a-2f0c0d6f3a11"
-SUSPENDED = Suspension(
-    id="0b8f0c7e-2a53-4c1e-9a63-3d3f3e9a1c01",
-    principal="collector",
-    since=datetime(2026, 3, 2, 3, 0, tzinfo=UTC),
-    reason="bulk read",
-    alert_id=ALERT,
-    rule="bulk_read",
-)
-
-
-class RecordingSink:
-    keys = KEYS
-
-    def __init__(self) -> None:
-        self.records: list[AuditRecord] = []
-
-    async def write(self, record: AuditRecord) -> AuditRecord:
-        self.records.append(record)
-        return record
+SUSPENDED = suspension(alert_id=ALERT)
 
 
 Gated = tuple[Pipeline, SuspensionBook, RecordingSink]

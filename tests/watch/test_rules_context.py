@@ -5,8 +5,7 @@ the engine's; a replay's rollback leaves what it learned behind it."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,10 +21,7 @@ from proxy.watch.rules import assignment, novelty, watch_list
 from proxy.watch.rules.common import RECORD_IDS_MAX
 from tests.watch.records import (
     RecordRow,
-    connected,
     insert_records,
-    prepare_store,
-    reset_store,
     subjects,
 )
 
@@ -45,19 +41,6 @@ ASSIGNED, UNASSIGNED = subjects(4, 300), subjects(5, 400)
 
 def rule(kind: str, **settings: Any) -> Rule:
     return BUILDERS[kind](kind, {"rationale": RATIONALE, **settings}, CONTEXT)
-
-
-@pytest.fixture(scope="module")
-def store_dsn(fresh_dsn: str) -> str:
-    asyncio.run(prepare_store(fresh_dsn))
-    return fresh_dsn
-
-
-@pytest.fixture
-async def conn(store_dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    async with connected(store_dsn) as conn:
-        await reset_store(conn)
-        yield conn
 
 
 async def judged(conn: asyncpg.Connection, judge: Rule, span: TimeRange = SPAN) -> list[Finding]:

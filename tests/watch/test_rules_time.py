@@ -3,8 +3,6 @@ local day the day rules count in — on a real PostgreSQL, one table row per cas
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,10 +17,7 @@ from proxy.watch.rules import bulk_read_baseline, off_hours
 from proxy.watch.rules.common import bucket_of, day_start, local_day
 from tests.watch.records import (
     RecordRow,
-    connected,
     insert_records,
-    prepare_store,
-    reset_store,
     subjects,
 )
 
@@ -46,19 +41,6 @@ def almaty(day: date, hour: int, minute: int = 0, second: int = 0) -> datetime:
 
 WED = date(2026, 11, 25)
 SUN = date(2026, 11, 29)
-
-
-@pytest.fixture(scope="module")
-def store_dsn(fresh_dsn: str) -> str:
-    asyncio.run(prepare_store(fresh_dsn))
-    return fresh_dsn
-
-
-@pytest.fixture
-async def conn(store_dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    async with connected(store_dsn) as conn:
-        await reset_store(conn)
-        yield conn
 
 
 # ---- the calendar as SQL agrees with the calendar in Python ----------------------------------

@@ -3,8 +3,7 @@ catalogue gaps — on a real PostgreSQL: records in, findings out, one table row
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,10 +18,7 @@ from proxy.watch.rules import breadth, bulk_read, bulk_read_baseline, catalogue_
 from proxy.watch.rules.common import RECORD_IDS_MAX, bucket_of
 from tests.watch.records import (
     RecordRow,
-    connected,
     insert_records,
-    prepare_store,
-    reset_store,
     subjects,
 )
 
@@ -32,19 +28,6 @@ T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday, 15:00 in Almaty
 SPAN = TimeRange(T0, T0 + timedelta(minutes=10))
 RATIONALE = "a rationale long enough for the loader's minimum"
 S = timedelta(seconds=1)
-
-
-@pytest.fixture(scope="module")
-def store_dsn(fresh_dsn: str) -> str:
-    asyncio.run(prepare_store(fresh_dsn))
-    return fresh_dsn
-
-
-@pytest.fixture
-async def conn(store_dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    async with connected(store_dsn) as conn:
-        await reset_store(conn)
-        yield conn
 
 
 async def run(

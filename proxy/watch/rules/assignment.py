@@ -34,6 +34,7 @@ from proxy.watch.rules.common import (
     RECORD_IDS_MAX,
     RECORDS,
     SQL_BIN_ORIGIN,
+    ConfiguredRule,
     RoleScopedSettings,
     make_finding,
 )
@@ -123,14 +124,7 @@ def _table_names(tables: tuple[str, ...]) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class OutsideAssignment:
-    name: str
-    settings: OutsideAssignmentSettings
-
-    @property
-    def every(self) -> timedelta:
-        return self.settings.every
-
+class OutsideAssignment(ConfiguredRule[OutsideAssignmentSettings]):
     @property
     def lookback(self) -> timedelta:
         return self.settings.cooldown  # a period may have begun before the span
@@ -158,14 +152,7 @@ class OutsideAssignment:
 
 
 @dataclass(frozen=True)
-class OutsideCategory:
-    name: str
-    settings: OutsideCategorySettings
-
-    @property
-    def every(self) -> timedelta:
-        return self.settings.every
-
+class OutsideCategory(ConfiguredRule[OutsideCategorySettings]):
     @property
     def lookback(self) -> timedelta:
         return self.settings.cooldown  # a period may have begun before the span

@@ -24,6 +24,7 @@ from proxy.watch.model import Finding, Rule, RuleQuery, TimeRange
 from proxy.watch.rules.common import (
     RECORD_IDS_MAX,
     RECORDS,
+    ConfiguredRule,
     RoleScopedSettings,
     day_start,
     local_day,
@@ -72,14 +73,8 @@ ORDER BY d.since, d.principal, d.role
 
 
 @dataclass(frozen=True)
-class Breadth:
-    name: str
-    settings: BreadthSettings
+class Breadth(ConfiguredRule[BreadthSettings]):
     zone: ZoneInfo
-
-    @property
-    def every(self) -> timedelta:
-        return self.settings.every
 
     @property
     def lookback(self) -> timedelta:

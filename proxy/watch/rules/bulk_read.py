@@ -27,6 +27,7 @@ from proxy.watch.rules.common import (
     RECORD_IDS_MAX,
     RECORDS,
     SQL_BIN_ORIGIN,
+    ConfiguredRule,
     RoleScopedSettings,
     bucket_of,
     duration_text,
@@ -86,14 +87,7 @@ FROM strongest g
 
 
 @dataclass(frozen=True)
-class BulkRead:
-    name: str
-    settings: BulkReadSettings
-
-    @property
-    def every(self) -> timedelta:
-        return self.settings.every
-
+class BulkRead(ConfiguredRule[BulkReadSettings]):
     @property
     def lookback(self) -> timedelta:
         return self.settings.window

@@ -24,6 +24,7 @@ from proxy.watch.model import Finding, Rule, RuleQuery, TimeRange
 from proxy.watch.rules.common import (
     RECORD_IDS_MAX,
     RECORDS,
+    ConfiguredRule,
     RoleScopedSettings,
     day_start,
     local_day,
@@ -60,14 +61,8 @@ ORDER BY d.principal, d.day
 
 
 @dataclass(frozen=True)
-class BulkReadBaseline:
-    name: str
-    settings: BaselineSettings
+class BulkReadBaseline(ConfiguredRule[BaselineSettings]):
     zone: ZoneInfo
-
-    @property
-    def every(self) -> timedelta:
-        return self.settings.every
 
     @property
     def lookback(self) -> timedelta:

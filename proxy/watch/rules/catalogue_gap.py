@@ -20,6 +20,7 @@ from proxy.watch.rules.common import (
     RECORD_IDS_MAX,
     RECORDS,
     SQL_BIN_ORIGIN,
+    ConfiguredRule,
     bucket_of,
     make_finding,
     strongest_per_key,
@@ -46,14 +47,7 @@ ORDER BY 1, 2
 
 
 @dataclass(frozen=True)
-class CatalogueGap:
-    name: str
-    settings: CatalogueGapSettings
-
-    @property
-    def every(self) -> timedelta:
-        return self.settings.every
-
+class CatalogueGap(ConfiguredRule[CatalogueGapSettings]):
     @property
     def lookback(self) -> timedelta:
         return timedelta(0)  # each record is judged alone

@@ -1,4 +1,5 @@
-"""What the detection rules share (pure): the settings most of them take, the cooldown bucket a
+"""What the detection rules share (pure): the base every rule's class is made of, the settings
+most of them take, the cooldown bucket a
 finding falls in, a local day's bounds in the Chamber's time zone, and how a finding is made
 from a rule's settings.
 
@@ -12,7 +13,9 @@ principal per day, whatever the cooldown.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -24,6 +27,22 @@ RECORDS = "palata_audit.records"
 RECORD_IDS_MAX = 50  # references an alert carries, never more
 BIN_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 SQL_BIN_ORIGIN = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"  # the same origin, for date_bin
+
+
+Configured = TypeVar("Configured", bound=RuleSettings)
+
+
+@dataclass(frozen=True)
+class ConfiguredRule(Generic[Configured]):
+    """What every rule holds: its name in `detection.toml` and its settings, which say how
+    often it needs to run (`every`)."""
+
+    name: str
+    settings: Configured
+
+    @property
+    def every(self) -> timedelta:
+        return self.settings.every
 
 
 class RoleScopedSettings(RuleSettings):

@@ -27,7 +27,13 @@ from proxy.audit.schema import SCHEMA
 from proxy.identity.principals import UNAUTHENTICATED as UNAUTHENTICATED_PRINCIPAL
 from proxy.watch.config import RuleContext, RuleSettings, parse_duration
 from proxy.watch.model import Finding, Rule, RuleQuery, TimeRange
-from proxy.watch.rules.common import RECORDS, SQL_BIN_ORIGIN, duration_text, make_finding
+from proxy.watch.rules.common import (
+    RECORDS,
+    SQL_BIN_ORIGIN,
+    ConfiguredRule,
+    duration_text,
+    make_finding,
+)
 
 Dimension = Literal["purpose", "table", "client", "app"]
 DIMENSIONS: tuple[Dimension, ...] = ("purpose", "table", "client", "app")
@@ -128,14 +134,7 @@ def novelty_sql(dimensions: Sequence[Dimension]) -> str:
 
 
 @dataclass(frozen=True)
-class Novelty:
-    name: str
-    settings: NoveltySettings
-
-    @property
-    def every(self) -> timedelta:
-        return self.settings.every
-
+class Novelty(ConfiguredRule[NoveltySettings]):
     @property
     def lookback(self) -> timedelta:
         return timedelta(0)

@@ -23,6 +23,7 @@ from proxy.watch.model import Finding, Rule, RuleQuery, TimeRange
 from proxy.watch.rules.common import (
     RECORD_IDS_MAX,
     RECORDS,
+    ConfiguredRule,
     day_start,
     make_finding,
     strongest_per_key,
@@ -70,15 +71,9 @@ ORDER BY 1, 2
 
 
 @dataclass(frozen=True)
-class OffHours:
-    name: str
-    settings: OffHoursSettings
+class OffHours(ConfiguredRule[OffHoursSettings]):
     zone: ZoneInfo
     sql: str
-
-    @property
-    def every(self) -> timedelta:
-        return self.settings.every
 
     @property
     def lookback(self) -> timedelta:

@@ -25,6 +25,7 @@ from proxy.watch.rules.common import (
     RECORD_IDS_MAX,
     RECORDS,
     SQL_BIN_ORIGIN,
+    ConfiguredRule,
     bucket_of,
     duration_text,
     make_finding,
@@ -70,14 +71,7 @@ FROM strongest s ORDER BY s.actor, s.window_end
 
 
 @dataclass(frozen=True)
-class Probing:
-    name: str
-    settings: ProbingSettings
-
-    @property
-    def every(self) -> timedelta:
-        return self.settings.every
-
+class Probing(ConfiguredRule[ProbingSettings]):
     @property
     def lookback(self) -> timedelta:
         return self.settings.window

@@ -28,6 +28,7 @@ from proxy.watch.rules.common import (
     RECORD_IDS_MAX,
     RECORDS,
     SQL_BIN_ORIGIN,
+    ConfiguredRule,
     make_finding,
 )
 
@@ -64,14 +65,7 @@ class WatchListSettings(RuleSettings):
 
 
 @dataclass(frozen=True)
-class WatchList:
-    name: str
-    settings: WatchListSettings
-
-    @property
-    def every(self) -> timedelta:
-        return self.settings.every
-
+class WatchList(ConfiguredRule[WatchListSettings]):
     @property
     def lookback(self) -> timedelta:
         return self.settings.cooldown  # a period may have begun before the span
