@@ -101,22 +101,19 @@ class Detector:
         return raised
 
     async def _run_rule(self, conn: Any, rule: Rule, now: datetime) -> list[Alert]:
-        start = await evaluated_to(conn, rule.name)
+        evaluated = await evaluated_to(conn, rule.name)
         cutoff = await store_cutoff(conn, self._settle)
-        if start is None:  # first run: from here on, no alerts on history
+        if evaluated is None:  # first run: from here on, no alerts on history
             await advance(conn, rule.name, now - self._settle, self._instance, now, cutoff)
             return []
-        end = min(now - self._settle, start + self._max_span)  # a rule behind catches up in steps
-        looked = await stored_to(conn, rule.name)
-        late = None if looked is None else await first_late(conn, looked, cutoff, start)
-        if late is not None:  # records that arrived after their time was evaluated: again
-            start = min(start, late - LATE_MARGIN)
-        if end <= start or (late is None and end - start < rule.every):
-            return []  # nothing new, or a rule that runs less often: its range grows meanwhile
-        span = TimeRange(start, end)
+        spans, to = await self._spans(conn, rule, evaluated, now - self._settle, cutoff)
+        if not spans:
+            return []
         try:
             async with conn.transaction():  # a savepoint: a failing rule leaves no trace
-                return await self._evaluate_rule(conn, rule, span, now, cutoff)
+                alerts = [a for span in spans for a in await self._evaluate(conn, rule, span, now)]
+                await advance(conn, rule.name, to, self._instance, now, cutoff)
+                return alerts
         except Exception as exc:
             if conn.is_closed():  # the store is gone: the whole tick fails
                 raise
@@ -130,16 +127,28 @@ class Detector:
                 self._on_rule_failure(rule.name)
             return []
 
-    async def _evaluate_rule(
-        self, conn: Any, rule: Rule, span: TimeRange, now: datetime, cutoff: datetime
-    ) -> list[Alert]:
+    async def _spans(
+        self, conn: Any, rule: Rule, evaluated: datetime, due: datetime, cutoff: datetime
+    ) -> tuple[list[TimeRange], datetime]:
+        """What this run evaluates, at most `step` at a time: the records that arrived late
+        (stored since the last run, `at` already evaluated) from the earliest of them, then the
+        new range when it is due (`every`); and where the watermark on `at` goes."""
+        step = max(self._max_span, rule.every)
+        looked = await stored_to(conn, rule.name)
+        late = None if looked is None else await first_late(conn, looked, cutoff, evaluated)
+        spans = [] if late is None else _steps(late - LATE_MARGIN, evaluated, step)
+        end = min(due, evaluated + step)  # a rule behind catches up a step a run
+        if end > evaluated and (end - evaluated >= rule.every or end == evaluated + step):
+            return [*spans, TimeRange(evaluated, end)], end
+        return spans, evaluated  # not due: its range grows meanwhile
+
+    async def _evaluate(self, conn: Any, rule: Rule, span: TimeRange, now: datetime) -> list[Alert]:
         findings = await _not_judged_yet(conn, await evaluate(conn, [rule], span))
         alerts = await store_findings(conn, findings, self._instance, now, self._delivery)
         if self._on_suspend is not None:
             for alert in alerts:
                 if alert.finding.action == "suspend":
                     await self._on_suspend(conn, alert.finding, alert)
-        await advance(conn, rule.name, span.end, self._instance, now, cutoff)
         return alerts
 
     def _announce(self, alerts: Sequence[Alert]) -> None:
@@ -149,6 +158,15 @@ class Detector:
             self._outputs.raised(alerts)
         except Exception as exc:  # the alerts are stored; the webhook outbox still has them
             log.warning("alert outputs failed for %d new alerts (%s)", len(alerts), error_kind(exc))
+
+
+def _steps(start: datetime, stop: datetime, step: timedelta) -> list[TimeRange]:
+    """(start, stop] cut into ranges of at most `step`."""
+    spans = []
+    while start < stop:
+        spans.append(TimeRange(start, min(stop, start + step)))
+        start = spans[-1].end
+    return spans
 
 
 async def _not_judged_yet(conn: Any, findings: Sequence[Finding]) -> list[Finding]:

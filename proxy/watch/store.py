@@ -33,6 +33,13 @@ ON CONFLICT (dedup_key) DO NOTHING
 RETURNING id
 """
 
+_CUTOFF = """
+SELECT least(now() - $1::interval, (
+  SELECT min(xact_start) - interval '1 microsecond' FROM pg_stat_activity
+  WHERE datname = current_database() AND usename = current_user AND pid <> pg_backend_pid()
+    AND backend_xid IS NOT NULL))
+"""
+
 _ADVANCE = f"""
 INSERT INTO {SCHEMA}.detector_state AS s (rule, evaluated_to, updated_at, instance, stored_to)
 VALUES ($1, $2, $3, $4, $5)
@@ -82,9 +89,11 @@ async def stored_to(conn: Any, rule: str) -> datetime | None:
 
 
 async def store_cutoff(conn: Any, settle: timedelta) -> datetime:
-    """`stored_at` up to which records are looked at now: the store's clock, less `settle`
-    (so a batch being written has landed), since `stored_at` is the store's clock too."""
-    value = await conn.fetchval("SELECT now() - $1::interval", settle)
+    """`stored_at` up to which records are looked at now: the store's clock (as `stored_at`
+    is), less `settle`, and never past the start of a writing transaction still open — its
+    records carry that start as their `stored_at` and are not visible yet (a spool replayed in
+    one long transaction)."""
+    value = await conn.fetchval(_CUTOFF, settle)
     assert isinstance(value, datetime)
     return value
 

@@ -12,18 +12,23 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
 
 from proxy.audit.schema import CREATE_SCHEMA, create_partition
+from proxy.watch.config import Calendar, RuleContext
 from proxy.watch.engine import Detector
 from proxy.watch.evaluate import replay
 from proxy.watch.model import Action, Alert, Finding, RuleQuery, TimeRange
+from proxy.watch.rules import bulk_read
 from proxy.watch.running import backoff, running_detector
 from proxy.watch.schema import WATCH_LOCK_KEY
 from proxy.watch.store import ensure_watch_schema, evaluated_to
 from proxy.watch.suspensions import lift, suspend
+from tests.watch.records import RecordRow, subjects
+from tests.watch.records import insert_records as insert_rows
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 SETTLE = timedelta(seconds=5)
@@ -255,6 +260,52 @@ async def test_a_rule_that_runs_less_often_waits_for_its_range_to_grow(conn: Any
     assert rule.spans[0] == TimeRange(T0 - SETTLE, T0 + timedelta(seconds=55))
 
 
+async def test_a_rule_that_runs_less_often_than_the_step_still_runs(conn: Any) -> None:
+    clock, rule = Clock(), ServedCount(runs_every=timedelta(hours=1))
+    current = detector(rule, clock=clock.at(0), max_span=timedelta(minutes=15))
+    await current.tick(conn)
+    for minutes in range(10, 190, 10):
+        await current.tick(conn) if clock.at(minutes * 60) else None
+    assert [span.end - span.start for span in rule.spans] == [timedelta(hours=1)] * 3
+
+
+async def test_a_writing_transaction_open_across_a_tick_is_looked_at(
+    conn: Any, fresh_dsn: str
+) -> None:
+    clock, rule = Clock(), ServedCount()
+    current = Detector([rule], "proxy-1", clock.at(0), timedelta(0))  # settle on the store too
+    await current.tick(conn)
+    clock.at(60)
+    writer = await asyncpg.connect(fresh_dsn)
+    try:
+        async with writer.transaction():  # the spool replaying: its records not yet visible
+            await insert_records(writer, "alice", 1)
+            await asyncio.sleep(0.05)
+            assert await current.tick(conn) == []
+        late = await current.tick(conn)  # committed now, `at` long evaluated
+    finally:
+        await writer.close()
+    assert [a.finding.actor for a in late] == ["alice"]
+
+
+async def test_records_arriving_days_late_are_evaluated_a_step_at_a_time(conn: Any) -> None:
+    clock, rule = Clock(), ServedCount()
+    step = timedelta(minutes=15)
+    current = detector(rule, clock=clock.at(0), max_span=step)
+    await current.tick(conn)
+    clock.at(3600)
+    for _ in range(4):
+        await current.tick(conn)
+    await conn.execute("UPDATE palata_audit.detector_state SET stored_to = now() - interval '1m'")
+    await insert_records(conn, "alice", -2 * 24 * 3600)  # two days before T0
+    await conn.execute("UPDATE palata_audit.records SET stored_at = now() - interval '10s'")
+    rule.spans.clear()
+    alerts = await current.tick(conn)
+    assert [a.finding.actor for a in alerts] == ["alice"]
+    assert max(span.end - span.start for span in rule.spans) <= step
+    assert all(a.end == b.start for a, b in itertools.pairwise(rule.spans))
+
+
 async def test_a_rule_behind_catches_up_one_max_span_a_tick(conn: Any) -> None:
     clock, rule = Clock(), ServedCount()
     current = detector(rule, clock=clock.at(0), max_span=timedelta(minutes=15))
@@ -456,6 +507,35 @@ async def test_after_a_lift_new_reads_in_the_same_period_suspend_again(conn: Any
         "SELECT principal FROM palata_audit.suspensions WHERE lifted_at IS NULL"
     )
     assert [r["principal"] for r in active] == ["alice"]
+
+
+async def test_a_late_record_does_not_hide_a_new_export_after_a_lift(conn: Any) -> None:
+    async def on_suspend(tx: Any, finding: Finding, alert: Alert) -> None:
+        await suspend(tx, finding.actor, "test", alert.id, finding.rule, alert.created_at)
+
+    settings = {"roles": ["collector"], "window": "1m", "distinct_subjects": 50}
+    rule = bulk_read.build("bulk_read", {**settings, "action": "suspend", "rationale": "x" * 20},
+                           RuleContext(ZoneInfo("Asia/Almaty"), Calendar()))  # fmt: skip
+    clock = Clock()
+    run = detector(rule, clock=clock.at(0), on_suspend=on_suspend)  # type: ignore[arg-type]
+    await run.tick(conn)
+    await insert_rows(conn, [RecordRow(T0 + timedelta(seconds=1), subjects=subjects(200))])
+    first = await run.tick(conn) if clock.at(10) else []
+    minutes = timedelta(minutes=1)
+    await lift(conn, "collector", "dpo", "agreed", T0 + 10 * minutes)
+    for _ in range(2):
+        await run.tick(conn) if clock.at(20 * 60) else None
+    # a new export at 12 minutes, and a record of the first one, both land late: one range
+    # (T0, T0 + 15 min] now holds the export the officer judged and the new one
+    await conn.execute("UPDATE palata_audit.detector_state SET stored_to = now() - interval '1m'")
+    await insert_rows(conn, [RecordRow(T0 + 12 * minutes, subjects=subjects(60, 500))])
+    await insert_rows(conn, [RecordRow(T0 + timedelta(seconds=2), subjects=subjects(1, 900))])
+    await conn.execute("UPDATE palata_audit.records SET stored_at = now() - interval '10s'")
+    again = await run.tick(conn) if clock.at(21 * 60) else []
+    assert [a.finding.actor for a in first] == ["collector"]
+    assert [(a.finding.actor, a.finding.measure["distinct_subjects"]) for a in again] == [
+        ("collector", 60)
+    ]
 
 
 # --- replay -----------------------------------------------------------------------------------

@@ -9,7 +9,9 @@ in (t - window, t]. A statement whose shape hides whose rows it returned (`subje
 NULL: aggregates, DISTINCT, set operations) counts its rows for a window, an upper bound —
 otherwise such shapes would read a region unseen. One statement past the audit's subject cap
 counts alone by its true `subject_count`. The SQL keeps the strongest window per principal
-and cooldown bucket; its record ids are the principal's served statements in that window.
+and cooldown bucket — and per lift: a window after the principal's last lift begins a new
+period (its bucket is the lift), so the one before, which the officer judged, cannot hide it;
+its record ids are the principal's served statements in that window.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from proxy.watch.rules.common import (
     RECORD_IDS_MAX,
     RECORDS,
     SQL_BIN_ORIGIN,
+    SUSPENSIONS,
     ConfiguredRule,
     RoleScopedSettings,
     bucket_of,
@@ -72,12 +75,17 @@ single AS (
   SELECT principal, at AS window_end, subject_count AS subjects, 0::bigint AS hidden,
          'statement' AS shape
   FROM served WHERE at > $1 AND subject_count >= $4 AND subject_count > cardinality(subjects)),
+found AS (  -- epoch: the principal's last lift before the window (a new period begins there)
+  SELECT f.*, (SELECT max(l.lifted_at) FROM {SUSPENSIONS} l
+               WHERE l.principal = f.principal AND l.lifted_at <= f.window_end
+                 - CASE WHEN f.shape = 'window' THEN $3::interval ELSE interval '0' END) AS epoch
+  FROM (SELECT * FROM slid UNION ALL SELECT * FROM single) AS f),
 strongest AS (
-  SELECT DISTINCT ON (principal, date_bin($6::interval, window_end, {SQL_BIN_ORIGIN})) *
-  FROM (SELECT * FROM slid UNION ALL SELECT * FROM single) AS found
-  ORDER BY principal, date_bin($6::interval, window_end, {SQL_BIN_ORIGIN}),
+  SELECT DISTINCT ON (principal, date_bin($6::interval, window_end, {SQL_BIN_ORIGIN}), epoch) *
+  FROM found
+  ORDER BY principal, date_bin($6::interval, window_end, {SQL_BIN_ORIGIN}), epoch,
            subjects DESC, window_end)
-SELECT g.principal, g.window_end, g.subjects, g.hidden, g.shape,
+SELECT g.principal, g.window_end, g.subjects, g.hidden, g.shape, g.epoch,
        ARRAY(SELECT r.id FROM {RECORDS} r
              WHERE r.principal = g.principal AND r.outcome = 'served'
                AND r.at > g.window_end - $3::interval AND r.at <= g.window_end
@@ -124,6 +132,8 @@ class BulkRead(ConfiguredRule[BulkReadSettings]):
             measure["rows_of_hidden_shapes"] = hidden
             summary += f", {hidden} of them rows of statements whose shape hides whose they are"
         bucket = bucket_of(end, s.cooldown)
+        if row["epoch"] is not None and row["epoch"] > bucket:  # a lift began a new period
+            bucket = row["epoch"]
         return make_finding(
             self.name, s, row["principal"], (start, end), bucket, measure, row["record_ids"],
             summary,

@@ -24,6 +24,7 @@ from proxy.watch.config import RuleSettings
 from proxy.watch.model import Finding, Measure
 
 RECORDS = "palata_audit.records"
+SUSPENSIONS = "palata_audit.suspensions"
 RECORD_IDS_MAX = 50  # references an alert carries, never more
 BIN_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 SQL_BIN_ORIGIN = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"  # the same origin, for date_bin
