@@ -10,11 +10,14 @@ a sink's batch time to land — then moves it in the same transaction as the ale
 a restart neither re-alerts (the watermark and the alerts' dedup keys say what was seen) nor
 skips (the next range starts where the last ended). A record reaches the store when its
 statement ends, or later (the spool replayed after an outage), so a second watermark follows
-the store's own `stored_at`: records stored since the last run whose `at` had been evaluated
-already pull the rule's range back to the earliest of them, and those windows are evaluated
-again (the alerts' dedup keys keep what had fired from firing twice). A rule's first run
-starts at `now - settle` and looks at nothing older: the detector does not alert on history
-when it is first enabled (`detect replay` is the way to look back).
+the store's own `stored_at` (up to its clock less `settle`, and never past the start of a
+writing transaction still open): records stored since the last run whose `at` had been
+evaluated already are evaluated again from the earliest of them (the alerts' dedup keys keep
+what had fired from firing twice). Every range is cut into steps of at most `max_span` (or
+the rule's `every`, if longer), so one query never reads days of records; a rule behind
+catches up a step a run. A rule's first run starts at `now - settle` and looks at nothing
+older: the detector does not alert on history when it is first enabled (`detect replay` is
+the way to look back).
 
 A rule whose query fails (or runs past the tick's statement timeout, or whose suspension
 fails) rolls back to its savepoint and keeps its watermark, so it retries on the next tick
