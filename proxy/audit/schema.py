@@ -39,7 +39,10 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.records (
 -- when the store took each record, by its own clock (not part of the signed record): the
 -- detector's second watermark, so a record that arrives after its `at` has been evaluated (a
 -- long statement, a spool replayed after an outage) is still looked at (proxy.watch.engine)
+-- (added with now(), which costs no rewrite of the rows already there; then stamped at each
+-- insert by the clock, so a row inserted after a detector read the time is always past it)
 ALTER TABLE {SCHEMA}.records ADD COLUMN IF NOT EXISTS stored_at timestamptz NOT NULL DEFAULT now();
+ALTER TABLE {SCHEMA}.records ALTER COLUMN stored_at SET DEFAULT clock_timestamp();
 CREATE INDEX IF NOT EXISTS records_stored_at ON {SCHEMA}.records (stored_at);
 CREATE INDEX IF NOT EXISTS records_subjects ON {SCHEMA}.records USING gin (subjects);
 CREATE INDEX IF NOT EXISTS records_principal_at ON {SCHEMA}.records (principal, at);

@@ -39,6 +39,7 @@ STORE_ERRORS = (
 COMMAND_TIMEOUT_S = 10.0
 # any one store operation, connecting included: past it the sink spools instead of waiting
 OPERATION_TIMEOUT_S = 10.0
+AUDIT_APPLICATION = "palata-audit"  # the writers' application_name: the detector waits for them
 READ_PREFETCH = 1000
 _SELECT = ", ".join(
     f"{c}::text AS {c}" if c in ("access", "gaps", "extra") else c for c in schema.COLUMNS
@@ -263,7 +264,7 @@ async def open_store(dsn: str, connect_timeout_s: float = 5.0) -> AsyncIterator[
             max_inactive_connection_lifetime=0,
             timeout=connect_timeout_s,
             command_timeout=COMMAND_TIMEOUT_S,
-            server_settings={"application_name": "palata-audit"},
+            server_settings={"application_name": AUDIT_APPLICATION},
             reset=_nothing_to_reset,
         )
     except STORE_ERRORS as exc:

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import orjson
 
 from proxy.audit.schema import DDL_LOCK_KEY, SCHEMA
+from proxy.audit.store import AUDIT_APPLICATION
 from proxy.watch.model import Alert, Finding
 from proxy.watch.schema import CREATE_WATCH_SCHEMA
 
@@ -33,11 +34,11 @@ ON CONFLICT (dedup_key) DO NOTHING
 RETURNING id
 """
 
-_CUTOFF = """
+_CUTOFF = f"""
 SELECT least(now() - $1::interval, (
   SELECT min(xact_start) - interval '1 microsecond' FROM pg_stat_activity
-  WHERE datname = current_database() AND usename = current_user AND pid <> pg_backend_pid()
-    AND backend_xid IS NOT NULL))
+  WHERE datname = current_database() AND usename = current_user
+    AND application_name = '{AUDIT_APPLICATION}' AND backend_xid IS NOT NULL))
 """
 
 _ADVANCE = f"""
@@ -90,9 +91,9 @@ async def stored_to(conn: Any, rule: str) -> datetime | None:
 
 async def store_cutoff(conn: Any, settle: timedelta) -> datetime:
     """`stored_at` up to which records are looked at now: the store's clock (as `stored_at`
-    is), less `settle`, and never past the start of a writing transaction still open — its
-    records carry that start as their `stored_at` and are not visible yet (a spool replayed in
-    one long transaction)."""
+    is), less `settle`, and never past the start of an audit writer's transaction still open
+    (a spool replayed in one long transaction): its records are stamped as they are inserted,
+    but become visible only when it commits. Other sessions' transactions do not hold it."""
     value = await conn.fetchval(_CUTOFF, settle)
     assert isinstance(value, datetime)
     return value

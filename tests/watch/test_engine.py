@@ -18,6 +18,7 @@ import asyncpg
 import pytest
 
 from proxy.audit.schema import CREATE_SCHEMA, create_partition
+from proxy.audit.store import AUDIT_APPLICATION
 from proxy.watch.config import Calendar, RuleContext
 from proxy.watch.engine import Detector
 from proxy.watch.evaluate import replay
@@ -25,7 +26,7 @@ from proxy.watch.model import Action, Alert, Finding, RuleQuery, TimeRange
 from proxy.watch.rules import bulk_read
 from proxy.watch.running import backoff, running_detector
 from proxy.watch.schema import WATCH_LOCK_KEY
-from proxy.watch.store import ensure_watch_schema, evaluated_to
+from proxy.watch.store import ensure_watch_schema, evaluated_to, stored_to
 from proxy.watch.suspensions import lift, suspend
 from tests.watch.records import RecordRow, subjects
 from tests.watch.records import insert_records as insert_rows
@@ -269,23 +270,48 @@ async def test_a_rule_that_runs_less_often_than_the_step_still_runs(conn: Any) -
     assert [span.end - span.start for span in rule.spans] == [timedelta(hours=1)] * 3
 
 
-async def test_a_writing_transaction_open_across_a_tick_is_looked_at(
-    conn: Any, fresh_dsn: str
+@pytest.mark.parametrize("writes_first", [True, False], ids=["written-then-held", "read-first"])
+async def test_an_audit_writers_transaction_open_across_a_tick_is_looked_at(
+    conn: Any, fresh_dsn: str, writes_first: bool
 ) -> None:
     clock, rule = Clock(), ServedCount()
     current = Detector([rule], "proxy-1", clock.at(0), timedelta(0))  # settle on the store too
     await current.tick(conn)
     clock.at(60)
-    writer = await asyncpg.connect(fresh_dsn)
+    writer = await asyncpg.connect(
+        fresh_dsn, server_settings={"application_name": AUDIT_APPLICATION}
+    )
     try:
         async with writer.transaction():  # the spool replaying: its records not yet visible
-            await insert_records(writer, "alice", 1)
+            if writes_first:
+                await insert_records(writer, "alice", 1)
+            else:  # it reads what the store holds first, then inserts
+                await writer.fetchval("SELECT count(*) FROM palata_audit.records")
             await asyncio.sleep(0.05)
             assert await current.tick(conn) == []
+            if not writes_first:
+                await insert_records(writer, "alice", 1)
         late = await current.tick(conn)  # committed now, `at` long evaluated
     finally:
         await writer.close()
     assert [a.finding.actor for a in late] == ["alice"]
+
+
+async def test_another_sessions_open_transaction_does_not_hold_the_watermark(
+    conn: Any, fresh_dsn: str
+) -> None:
+    current = Detector([ServedCount()], "proxy-1", Clock().at(0), timedelta(0))
+    other = await asyncpg.connect(fresh_dsn)  # say, an administrator's psql left in a write
+    try:
+        async with other.transaction():
+            await other.fetchval("SELECT txid_current()")  # it has written: it holds an xid
+            began = await other.fetchval("SELECT now()")
+            await asyncio.sleep(0.05)
+            await current.tick(conn)
+            held = await stored_to(conn, "served_count")
+    finally:
+        await other.close()
+    assert held is not None and held > began
 
 
 async def test_records_arriving_days_late_are_evaluated_a_step_at_a_time(conn: Any) -> None:
