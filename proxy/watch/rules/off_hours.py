@@ -94,9 +94,11 @@ class OffHours(ConfiguredRule[OffHoursSettings]):
             "subjects": int(row["subjects"]),
             "threshold": s.min_subjects,
         }
+        count = int(row["statements"])
         summary = (
-            f"{row['statements']} statements read personal data ({row['subjects']} subjects) "
-            f"outside working time on {row['day']:%Y-%m-%d} ({self.zone.key})"
+            f"{count} statement{'' if count == 1 else 's'} read personal data "
+            f"({row['subjects']} subject reads) outside working time on {row['day']:%Y-%m-%d} "
+            f"({self.zone.key})"
         )
         day = day_start(row["day"], self.zone)
         return make_finding(
