@@ -110,7 +110,8 @@ class Detector:
             await advance(conn, rule.name, now - self._settle, self._instance, now, cutoff)
             return []
         spans, to = await self._spans(conn, rule, evaluated, now - self._settle, cutoff)
-        if not spans:
+        if not spans:  # nothing late, nothing due: what was stored meanwhile is not late
+            await advance(conn, rule.name, evaluated, self._instance, now, cutoff)
             return []
         try:
             async with conn.transaction():  # a savepoint: a failing rule leaves no trace
