@@ -109,13 +109,12 @@ class Detector:
         if evaluated is None:  # first run: from here on, no alerts on history
             await advance(conn, rule.name, now - self._settle, self._instance, now, cutoff)
             return []
-        spans, to = await self._spans(conn, rule, evaluated, now - self._settle, cutoff)
-        if not spans:  # nothing late, nothing due: what was stored meanwhile is not late
-            await advance(conn, rule.name, evaluated, self._instance, now, cutoff)
-            return []
         try:
             async with conn.transaction():  # a savepoint: a failing rule leaves no trace
+                spans, to = await self._spans(conn, rule, evaluated, now - self._settle, cutoff)
                 alerts = [a for span in spans for a in await self._evaluate(conn, rule, span, now)]
+                # nothing late and nothing due moves the watermark on stored_at alone: what was
+                # stored meanwhile is not late, and is not looked through again
                 await advance(conn, rule.name, to, self._instance, now, cutoff)
                 return alerts
         except Exception as exc:

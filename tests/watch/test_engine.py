@@ -680,3 +680,23 @@ async def test_the_background_task_raises_alerts_from_the_store(conn: Any, fresh
     finally:
         await pool.close()
     assert outputs.calls == [["alice"]]
+
+
+async def test_a_failure_looking_for_late_records_fails_that_rule_alone(
+    conn: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def times_out(*args: Any) -> None:
+        await conn.execute("SELECT pg_sleep(0.1)")
+        raise asyncpg.QueryCanceledError("canceling statement due to statement timeout")
+
+    failed: list[str] = []
+    clock = Clock().at(0)
+    current = detector(ServedCount(), clock=clock, on_rule_failure=failed.append)
+    await current.tick(conn)
+    await insert_records(conn, "alice", 1)
+    monkeypatch.setattr("proxy.watch.engine.first_late", times_out)
+    assert await current.tick(conn) == [] if clock.at(10) else False
+    assert failed == ["served_count"]
+    assert await evaluated_to(conn, "served_count") == T0 - SETTLE
+    monkeypatch.undo()
+    assert [a.finding.actor for a in await current.tick(conn)] == ["alice"]
