@@ -103,46 +103,40 @@ def _param_value(reader: PayloadReader) -> bytes | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Describe:
-    """Describe a prepared statement (`target` 'S') or a portal ('P')."""
+class _Targeted:
+    """A message naming a prepared statement (`target` 'S') or a portal ('P'): Describe and
+    Close are framed alike."""
 
-    kind: ClassVar[bytes] = b"D"
+    kind: ClassVar[bytes]
     target: str
     name: str
 
     @classmethod
-    def decode(cls, payload: bytes | memoryview) -> Describe:
-        target, name = _target_and_name(PayloadReader(payload, "Describe"))
-        return cls(target, name)
+    def decode(cls, payload: bytes | memoryview) -> Self:
+        reader = PayloadReader(payload, cls.__name__)
+        target = reader.byte()
+        if target not in (b"S", b"P"):
+            raise reader.fail("subtype must be S or P")
+        name = reader.cstring()
+        reader.end()
+        return cls(target.decode(), name)
 
     def encode(self) -> bytes:
         return frame(self.kind, _pack_target(self.target) + cstring(self.name))
 
 
 @dataclass(frozen=True, slots=True)
-class Close:
+class Describe(_Targeted):
+    """Describe a prepared statement (`target` 'S') or a portal ('P')."""
+
+    kind: ClassVar[bytes] = b"D"
+
+
+@dataclass(frozen=True, slots=True)
+class Close(_Targeted):
     """Close a prepared statement (`target` 'S') or a portal ('P')."""
 
     kind: ClassVar[bytes] = b"C"
-    target: str
-    name: str
-
-    @classmethod
-    def decode(cls, payload: bytes | memoryview) -> Close:
-        target, name = _target_and_name(PayloadReader(payload, "Close"))
-        return cls(target, name)
-
-    def encode(self) -> bytes:
-        return frame(self.kind, _pack_target(self.target) + cstring(self.name))
-
-
-def _target_and_name(reader: PayloadReader) -> tuple[str, str]:
-    target = reader.byte()
-    if target not in (b"S", b"P"):
-        raise reader.fail("subtype must be S or P")
-    name = reader.cstring()
-    reader.end()
-    return target.decode(), name
 
 
 def _pack_target(target: str) -> bytes:
