@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from proxy.pipeline.catalog_fingerprint import catalog_fingerprint
-from proxy.sql import CatalogSnapshot, load_catalog_snapshot
+from proxy.sql import CatalogSnapshot, UndefinedColumn, UndefinedRelation, load_catalog_snapshot
 from proxy.upstream.pool import Upstream
 
 MIN_REFRESH_INTERVAL_S = 5.0
+T = TypeVar("T")
 
 
 class CatalogHolder:
@@ -48,6 +50,20 @@ class CatalogHolder:
                 return False
             self._pulled_at = time.monotonic()
             return await self._reload_locked()
+
+    async def planned(
+        self, plan: Callable[[], T], on_reload: Callable[[], None] | None = None
+    ) -> T:
+        """`plan()`; when it names a table or column the snapshot does not have (created since),
+        once more after a pulled reload (`on_reload` first), else its error."""
+        try:
+            return plan()
+        except (UndefinedRelation, UndefinedColumn):
+            if not await self.refresh():
+                raise
+        if on_reload is not None:
+            on_reload()
+        return plan()
 
     async def reload(self) -> bool:
         """Pushed: reload now (the schema changed); True when the snapshot changed."""

@@ -30,7 +30,7 @@ from proxy.pipeline.subjects import subject_keys, without_hidden
 from proxy.pipeline.wire_plan import PlannedStatement, WirePlanner, plan_key
 from proxy.policy import PolicyEngine
 from proxy.provision import db_role_name
-from proxy.sql import UndefinedColumn, UndefinedRelation, analyze_sql
+from proxy.sql import analyze_sql
 from proxy.upstream.errors import UpstreamError
 from proxy.upstream.execute import ExecutionLimits, Shapes, run_statement
 from proxy.upstream.pool import Upstream
@@ -275,14 +275,9 @@ class Pipeline:
         return db_role_name(roles[0] if len(roles) == 1 else roles, self._role_prefix)
 
     async def _plan(self, request: QueryRequest) -> StatementPlan:
-        try:
-            return self._cached_plan(request)
-        except (UndefinedRelation, UndefinedColumn):
-            # a table or column created since the snapshot: reload once and try again
-            if not await self._catalog.refresh():
-                raise
-            self._shapes.clear()
-            return self._cached_plan(request)
+        return await self._catalog.planned(
+            lambda: self._cached_plan(request), on_reload=self._shapes.clear
+        )
 
     def _cached_plan(self, request: QueryRequest) -> StatementPlan:
         key = plan_key(request, self._engine, self._catalog)

@@ -29,7 +29,6 @@ from proxy.pipeline.plan import (
 from proxy.pipeline.request import QueryRequest
 from proxy.pipeline.wire_commands import COMMAND_TYPES, WireCommand, plan_command
 from proxy.policy import PolicyEngine
-from proxy.sql import UndefinedColumn, UndefinedRelation
 from proxy.sql.analyze import DEFAULT_LIMITS, DEFAULT_SEARCH_PATH, analyze_statement
 from proxy.sql.context import Walk
 from proxy.sql.expressions import check_type
@@ -159,15 +158,7 @@ class WirePlanner:
 
     async def _plan_one(self, request: QueryRequest, parsed: ParsedStatement) -> PlannedStatement:
         try:
-            return self._planned(request, parsed)
-        except (UndefinedRelation, UndefinedColumn) as exc:
-            # a table or column created since the snapshot: reload once and try again
-            if not await self._catalog.refresh():
-                return PlannedStatement(parsed.text, None, exc)
-        except ProxyError as exc:
-            return PlannedStatement(parsed.text, None, exc)
-        try:
-            return self._planned(request, parsed)
+            return await self._catalog.planned(lambda: self._planned(request, parsed))
         except ProxyError as exc:
             return PlannedStatement(parsed.text, None, exc)
 
