@@ -23,25 +23,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-import asyncpg
-
 from proxy.config.settings import UpstreamSection
 from proxy.errors import error_kind
 from proxy.pipeline.catalog import CatalogHolder
 from proxy.provision.catalog_trigger import CATALOG_CHANNEL, catalog_trigger_installed
-from proxy.upstream.pool import PINNED_SETTINGS
+from proxy.upstream.listen import listen_forever, listening, set_again_within
 
 log = logging.getLogger(__name__)
 
 APPLICATION_NAME = "palata-proxy catalogue watch"
 DEBOUNCE_S = 0.3  # quiet time after the last notification before reloading
 MAX_DELAY_S = 2.0  # a steady stream of DDL still reloads this often
-BACKOFF_MIN_S = 0.5
-BACKOFF_MAX_S = 30.0
-PROBE_INTERVAL_S = 15.0  # how often an idle listening connection is checked to be alive
-PROBE_TIMEOUT_S = 5.0
-
-_LOST = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class CatalogWatch:
@@ -59,29 +51,25 @@ class CatalogWatch:
         self._changed.set()
 
     async def listen(self) -> None:
-        delay = BACKOFF_MIN_S
-        while True:
-            try:
-                async with self._listening_connection() as (conn, lost):
-                    await self._after_connecting(conn)
-                    delay = BACKOFF_MIN_S
-                    await until_lost(conn, lost)
-                log.warning("catalogue watch: the listening connection was lost; reconnecting")
-            except Exception as exc:  # the watch outlives any error of its own
-                log.warning(
-                    "catalogue watch: cannot listen for schema changes (%s); retrying in %.1f s",
-                    error_kind(exc),
-                    delay,
-                )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, BACKOFF_MAX_S)
+        await listen_forever(
+            lambda: listening(
+                self._dsn,
+                CATALOG_CHANNEL,
+                self.schema_changed,  # the payload is a command tag, but anyone may NOTIFY
+                APPLICATION_NAME,
+                self._settings.connect_timeout_s,
+            ),
+            self._after_connecting,
+            "catalogue watch",
+            "schema changes",
+        )
 
     async def reload_on_change(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
             await self._changed.wait()
             deadline = loop.time() + MAX_DELAY_S
-            while await _set_again_within(self._changed, min(DEBOUNCE_S, deadline - loop.time())):
+            while await set_again_within(self._changed, min(DEBOUNCE_S, deadline - loop.time())):
                 pass
             await self._reload(self.holder.reload, "after a schema change")
 
@@ -92,20 +80,6 @@ class CatalogWatch:
             failing = not await self._reload(
                 self.holder.reload_if_changed, "by the periodic check", quiet=failing
             )
-
-    @asynccontextmanager
-    async def _listening_connection(self) -> AsyncIterator[tuple[Any, asyncio.Event]]:
-        settings = {**PINNED_SETTINGS, "application_name": APPLICATION_NAME}
-        conn = await asyncpg.connect(
-            self._dsn, timeout=self._settings.connect_timeout_s, server_settings=settings
-        )
-        lost = asyncio.Event()
-        conn.add_termination_listener(lambda _conn: lost.set())
-        try:
-            await conn.add_listener(CATALOG_CHANNEL, self._on_notification)
-            yield conn, lost
-        finally:
-            await close_listening(conn)
 
     async def _after_connecting(self, conn: Any) -> None:
         self.connections += 1
@@ -138,10 +112,6 @@ class CatalogWatch:
             log.info("catalogue snapshot reloaded %s (version %s)", why, version)
         return True
 
-    def _on_notification(self, conn: Any, pid: int, channel: str, payload: str) -> None:
-        # the payload is a command tag, but anyone may NOTIFY this channel: it is not logged
-        self.schema_changed()
-
 
 @asynccontextmanager
 async def watch_catalog(
@@ -160,37 +130,3 @@ async def watch_catalog(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def until_lost(conn: Any, lost: asyncio.Event) -> None:
-    """Return when the connection ends; an idle one is probed, since a dead peer may not say."""
-    while not conn.is_closed():
-        if await _set_again_within(lost, PROBE_INTERVAL_S):
-            return
-        try:
-            async with asyncio.timeout(PROBE_TIMEOUT_S):
-                await conn.fetchval("SELECT 1")
-        except _LOST:
-            return
-
-
-async def _set_again_within(event: asyncio.Event, seconds: float) -> bool:
-    """Clear `event`, then wait up to `seconds` for it to be set again."""
-    event.clear()
-    try:
-        async with asyncio.timeout(max(seconds, 0.0)):
-            await event.wait()
-    except TimeoutError:
-        return False
-    return True
-
-
-async def close_listening(conn: Any) -> None:
-    try:
-        async with asyncio.timeout(PROBE_TIMEOUT_S):
-            await conn.close()
-    except _LOST:
-        conn.terminate()
-    except asyncio.CancelledError:
-        conn.terminate()
-        raise

@@ -33,14 +33,8 @@ import asyncpg
 
 from proxy.audit.record import AuditRecord
 from proxy.errors import UpstreamUnavailable, error_kind
-from proxy.pipeline.catalog_watch import (
-    BACKOFF_MAX_S,
-    BACKOFF_MIN_S,
-    close_listening,
-    until_lost,
-)
 from proxy.upstream.errors import from_postgres_error
-from proxy.upstream.pool import PINNED_SETTINGS
+from proxy.upstream.listen import listen_forever, listening
 from proxy.watch.model import Suspension
 from proxy.watch.schema import SUSPENSIONS_CHANNEL
 
@@ -197,38 +191,22 @@ class SuspensionWatch:
             await self.reload()
 
     async def listen(self, dsn: str) -> None:
-        delay = BACKOFF_MIN_S
-        while True:
-            try:
-                async with self._listening(dsn) as (conn, lost):
-                    self.connections += 1
-                    self._changed.set()  # a change before LISTEN (or while away) went unheard
-                    delay = BACKOFF_MIN_S
-                    await until_lost(conn, lost)
-                log.warning("suspension watch: the listening connection was lost; reconnecting")
-            except Exception as exc:
-                log.warning(
-                    "suspension watch: cannot listen for suspensions (%s); retrying in %.1f s",
-                    error_kind(exc),
-                    delay,
-                )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, BACKOFF_MAX_S)
+        await listen_forever(
+            lambda: listening(
+                dsn,
+                SUSPENSIONS_CHANNEL,
+                self._changed.set,  # anyone may NOTIFY the channel: it only causes a reload
+                APPLICATION_NAME,
+                CONNECT_TIMEOUT_S,
+            ),
+            self._after_connecting,
+            "suspension watch",
+            "suspensions",
+        )
 
-    @asynccontextmanager
-    async def _listening(self, dsn: str) -> AsyncIterator[tuple[Any, asyncio.Event]]:
-        settings = {**PINNED_SETTINGS, "application_name": APPLICATION_NAME}
-        conn = await asyncpg.connect(dsn, timeout=CONNECT_TIMEOUT_S, server_settings=settings)
-        lost = asyncio.Event()
-        conn.add_termination_listener(lambda _conn: lost.set())
-        try:
-            await conn.add_listener(SUSPENSIONS_CHANNEL, self._on_notification)
-            yield conn, lost
-        finally:
-            await close_listening(conn)
-
-    def _on_notification(self, conn: Any, pid: int, channel: str, payload: str) -> None:
-        self._changed.set()  # anyone may NOTIFY the channel: it only causes a reload
+    async def _after_connecting(self, conn: Any) -> None:
+        self.connections += 1
+        self._changed.set()  # a change before LISTEN (or while away) went unheard
 
 
 @asynccontextmanager
