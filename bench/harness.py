@@ -9,6 +9,7 @@ an operator would and stopped with SIGINT.
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import socket
@@ -29,6 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO.parent / "shared" / "redteam" / "schema.sql"
 CONFIG = REPO / "tests" / "redteam" / "proxy.toml"
 REGION = "Алматы"  # the collector's region in the fixture
+LOCAL_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 # Copies of the fixture's debtors with new ids and IINs (9000… is no valid birth date, so no copy
 # collides with a fixture IIN), all in the collector's region.
@@ -193,3 +195,14 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def add_upstream_argument(parser: argparse.ArgumentParser, may: str) -> None:
+    """`--upstream ADMIN_DSN`: the server a benchmark builds its stage on, and what its role
+    `may` do there."""
+    parser.add_argument(
+        "--upstream",
+        default=LOCAL_ADMIN_DSN,
+        metavar="ADMIN_DSN",
+        help=f"a server where this role may {may} (default: %(default)s)",
+    )

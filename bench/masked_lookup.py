@@ -29,6 +29,7 @@ from bench.harness import (
     CONFIG,
     REGION,
     BenchError,
+    add_upstream_argument,
     create_database,
     drop_database,
     load_fixture,
@@ -46,7 +47,6 @@ from proxy.sql import analyze_sql, load_catalog_snapshot
 from proxy.upstream.execute import ExecutionLimits, Shapes, run_statement
 from proxy.upstream.pool import PINNED_SETTINGS
 
-LOCAL_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOOKUP_SQL = "SELECT id, iin, full_name, debt_amount FROM debtors WHERE id = $1"
 PRINCIPAL, TOKEN, PURPOSE = "collector", "collector-secret", "debt_collection"
 POOL_SIZE = 10  # the proxy's default upstream.pool_max_size: both sides get as many connections
@@ -276,12 +276,7 @@ def _ratio(a: Target, b: Target) -> float:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--upstream",
-        default=LOCAL_ADMIN_DSN,
-        metavar="ADMIN_DSN",
-        help="a server where this role may create databases (default: %(default)s)",
-    )
+    add_upstream_argument(parser, "create databases")
     parser.add_argument("--seconds", type=float, default=5.0, help="timed seconds per phase")
     parser.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds per phase")
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients")

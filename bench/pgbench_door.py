@@ -38,6 +38,7 @@ from bench.harness import (
     REPO,
     BenchError,
     ServingProxy,
+    add_upstream_argument,
     create_database,
     drop_database,
     running_wire_proxy,
@@ -47,7 +48,6 @@ from bench.harness import (
 )
 from proxy.identity.scram import make_verifier
 
-LOCAL_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PRINCIPAL, PASSWORD, PURPOSE = "bench", "bench-secret", "benchmark"
 AUDIT_KEY = "pgbench-door-benchmark-audit-key-not-a-secret-0123"  # a scratch trail's key
 MODES = ("simple", "extended", "prepared")
@@ -402,12 +402,7 @@ def report(results: Results, options: argparse.Namespace) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--upstream",
-        default=LOCAL_ADMIN_DSN,
-        metavar="ADMIN_DSN",
-        help="a server where this role may create databases and roles (default: %(default)s)",
-    )
+    add_upstream_argument(parser, "create databases and roles")
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds per pgbench run")
     parser.add_argument(
         "--clients", type=_counts, default=(1, 8, 32), help="client counts (default: 1,8,32)"
