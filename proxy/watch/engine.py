@@ -97,15 +97,17 @@ class Detector:
             await conn.execute(
                 "SELECT set_config('statement_timeout', $1, true)", self._statement_timeout_ms
             )
+            cutoff = await store_cutoff(conn, self._settle)  # one per tick: the store's now()
             raised: list[Alert] = []
             for rule in self.rules:
-                raised += await self._run_rule(conn, rule, now)
+                raised += await self._run_rule(conn, rule, now, cutoff)
         self._announce(raised)
         return raised
 
-    async def _run_rule(self, conn: Any, rule: Rule, now: datetime) -> list[Alert]:
+    async def _run_rule(
+        self, conn: Any, rule: Rule, now: datetime, cutoff: datetime
+    ) -> list[Alert]:
         evaluated = await evaluated_to(conn, rule.name)
-        cutoff = await store_cutoff(conn, self._settle)
         if evaluated is None:  # first run: from here on, no alerts on history
             await advance(conn, rule.name, now - self._settle, self._instance, now, cutoff)
             return []
