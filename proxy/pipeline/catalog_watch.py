@@ -93,9 +93,10 @@ class CatalogWatch:
                 "provision as a superuser); schema changes are noticed within %.0f s",
                 self._settings.catalog_check_interval_s,
             )
-        log.info("catalogue watch: listening for schema changes")
-        # a change between loading the snapshot and LISTEN went unannounced
+        # a change between loading the snapshot and LISTEN went unannounced; said to be
+        # listening once that is caught up, so a change after the line is one it announces
         await self._reload(self.holder.reload_if_changed, "after starting to listen")
+        log.info("catalogue watch: listening for schema changes")
 
     async def _reload(
         self, reload: Callable[[], Awaitable[bool]], why: str, quiet: bool = False
